@@ -1,0 +1,56 @@
+"""Every database object the app makes: the declarative base, the engine, sessions.
+
+The engine and sessionmaker are created by the app's lifespan (see `app.main`) and kept on
+`app.state`; nothing here is a module-level global, so tests and scripts can build as many
+independent apps as they need. The per-request session lives in `app.api.deps`; this module
+does not import FastAPI, so Alembic (which imports the models) starts faster.
+"""
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from app.settings import Settings
+
+# Stable, predictable constraint and index names. Without them PostgreSQL invents names that
+# differ between databases, and a later revision cannot drop or alter a constraint by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_max_overflow,
+        pool_timeout=settings.pool_timeout_seconds,
+        pool_recycle=settings.pool_recycle_seconds,
+        pool_pre_ping=settings.pool_pre_ping,
+        echo=settings.echo_sql,
+        connect_args={
+            "server_settings": {
+                "application_name": "app",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+            }
+        },
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: the response is built from objects after the commit; expiring
+    # them would make each attribute access a new query (and, in async code, an error).
+    return async_sessionmaker(engine, expire_on_commit=False)

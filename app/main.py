@@ -1,0 +1,34 @@
+"""The application factory. Run it with `uvicorn --factory app.main:create_app`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import errors
+from app.api import health, users
+from app.db import create_engine, create_sessionmaker
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The engine lives exactly as long as the app: created when the server starts serving,
+        # disposed (every pooled connection closed) when it shuts down.
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="FastAPI + Alembic service template", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(users.router)
+    return app

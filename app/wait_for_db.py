@@ -1,0 +1,103 @@
+"""Wait, a bounded number of times, until the database accepts connections.
+
+    python -m app.wait_for_db
+
+Run by entrypoint.sh before the migrations. Prints one line per failed attempt and one line at
+the end; exits 0 when the database answered, 1 when it never did, 2 when the configuration is
+wrong (so waiting longer cannot help). Tries and interval come from DB_WAIT_ATTEMPTS and
+DB_WAIT_INTERVAL_SECONDS.
+"""
+
+import asyncio
+import os
+import sys
+
+import asyncpg
+from pydantic import ValidationError
+from sqlalchemy.engine import URL
+
+from app.settings import Settings
+
+# Errors no amount of waiting fixes: the server answered and said no.
+_CONFIGURATION_ERRORS = (
+    asyncpg.InvalidAuthorizationSpecificationError,  # unknown role, pg_hba rejects us
+    asyncpg.InvalidPasswordError,
+    asyncpg.InvalidCatalogNameError,  # the database does not exist
+)
+
+EXIT_UNREACHABLE = 1
+EXIT_MISCONFIGURED = 2
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _where(url: URL) -> str:
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+async def _try_once(url: URL, connect_timeout: float) -> None:
+    connection = await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+        timeout=connect_timeout,
+    )
+    try:
+        await connection.fetchval("SELECT 1")
+    finally:
+        await connection.close()
+
+
+async def wait_for_database(url: URL, attempts: int, interval: float) -> int:
+    where = _where(url)
+    for attempt in range(1, attempts + 1):
+        try:
+            await _try_once(url, connect_timeout=max(interval, 1.0))
+        except _CONFIGURATION_ERRORS as exc:
+            print(f"error: database at {where} refused us: {_describe(exc)}", file=sys.stderr)
+            return EXIT_MISCONFIGURED
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            # Refused, unresolvable host, timeout, or "the database system is starting up".
+            if attempt == attempts:
+                print(
+                    f"error: database at {where} not reachable after {attempts} attempts "
+                    f"({attempts * interval:g}s): {_describe(exc)}",
+                    file=sys.stderr,
+                )
+                return EXIT_UNREACHABLE
+            print(
+                f"waiting for database at {where} (attempt {attempt}/{attempts}): {_describe(exc)}",
+                file=sys.stderr,
+            )
+            await asyncio.sleep(interval)
+        else:
+            print(f"database at {where} is up", file=sys.stderr)
+            return 0
+    return EXIT_UNREACHABLE  # attempts < 1
+
+
+def main() -> int:
+    try:
+        attempts = int(os.environ.get("DB_WAIT_ATTEMPTS", "30"))
+        interval = float(os.environ.get("DB_WAIT_INTERVAL_SECONDS", "2"))
+    except ValueError as exc:
+        print(f"error: DB_WAIT_ATTEMPTS / DB_WAIT_INTERVAL_SECONDS: {exc}", file=sys.stderr)
+        return EXIT_MISCONFIGURED
+    try:
+        url = Settings().database_url
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()} {e['msg']}" for e in exc.errors()
+        )
+        print(f"error: invalid settings: {problems}", file=sys.stderr)
+        return EXIT_MISCONFIGURED
+    return asyncio.run(wait_for_database(url, max(attempts, 1), max(interval, 0.0)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

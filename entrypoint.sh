@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Container entrypoint: wait for the database, migrate it to head, then become the web server.
+#
+# Every step is visible to the tests (tests/test_entrypoint.py): a database that never answers
+# ends here with one line and a non-zero exit; a failed migration means uvicorn never starts.
+#
+# Environment (all optional; see .env.example):
+#   HOST (0.0.0.0), PORT (8000), WEB_CONCURRENCY (1 worker process),
+#   DB_WAIT_ATTEMPTS (30), DB_WAIT_INTERVAL_SECONDS (2), FORWARDED_ALLOW_IPS (127.0.0.1),
+#   MIGRATE_ON_START (true; set false where migrations run as a separate deploy step).
+set -euo pipefail
+
+python -m app.wait_for_db
+
+if [[ "${MIGRATE_ON_START:-true}" == "true" ]]; then
+    echo "running migrations: alembic upgrade head" >&2
+    alembic upgrade head
+fi
+
+# exec: uvicorn replaces this shell as the container's PID 1, so `docker stop`'s SIGTERM reaches
+# it directly and in-flight requests finish before it exits.
+exec uvicorn app.main:create_app --factory \
+    --host "${HOST:-0.0.0.0}" \
+    --port "${PORT:-8000}" \
+    --workers "${WEB_CONCURRENCY:-1}" \
+    --proxy-headers \
+    --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+    --no-server-header

@@ -1,0 +1,63 @@
+"""Run Alembic the two ways the suite needs: in-process (fast) and as the real CLI."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import URL
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def alembic_config(url: URL) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    # env.py reads these instead of DATABASE_URL and the ini file's logging setup.
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+async def upgrade(url: URL, revision: str = "head") -> None:
+    # env.py calls asyncio.run(); the suite's own loop is running, so use a thread.
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+
+
+async def downgrade(url: URL, revision: str) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
+
+
+def subprocess_env(url: URL | None = None, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("DATABASE_URL", None)
+    if url is not None:
+        env["DATABASE_URL"] = url.render_as_string(hide_password=False)
+    env.update(extra)
+    return env
+
+
+def run_tool(
+    tool: str, *args: str, url: URL | None = None, cwd: Path = ROOT, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """One of the project's command-line tools, as a user runs it, DATABASE_URL set to `url`."""
+    return subprocess.run(
+        [str(VENV_BIN / tool), *args],
+        cwd=cwd,
+        env=subprocess_env(url, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def run_cli(
+    *args: str, url: URL | None = None, cwd: Path = ROOT, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """`alembic ARGS`."""
+    return run_tool("alembic", *args, url=url, cwd=cwd, **extra_env)

@@ -1,0 +1,112 @@
+"""Alembic as users run it: the CLI, with DATABASE_URL in the environment."""
+
+import re
+import shutil
+from pathlib import Path
+
+from tests.conftest import DatabaseFactory
+from tests.support import alembic, postgres
+from tests.support.alembic import ROOT, run_cli, run_tool
+from tests.support.postgres import database_url
+
+NOWHERE = database_url("nowhere").set(host="127.0.0.1", port=1)
+
+
+def test_offline_sql_needs_no_database() -> None:
+    result = run_cli("upgrade", "head", "--sql", url=NOWHERE)
+
+    assert result.returncode == 0, result.stderr
+    assert "CREATE TABLE users" in result.stdout
+    assert result.stdout.lstrip().startswith("BEGIN;")
+    assert result.stdout.rstrip().endswith("COMMIT;")
+
+
+def test_one_head() -> None:
+    result = run_cli("heads", url=NOWHERE)
+
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1, result.stdout
+
+
+async def test_check_finds_no_drift_after_upgrade(fresh_database: DatabaseFactory) -> None:
+    url = await fresh_database()
+    assert run_cli("upgrade", "head", url=url).returncode == 0
+
+    result = run_cli("check", url=url)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No new upgrade operations detected" in result.stdout
+
+
+async def test_check_fails_when_the_schema_drifts(fresh_database: DatabaseFactory) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url)
+    await postgres.execute(url, "ALTER TABLE users ADD COLUMN nickname text")
+
+    result = run_cli("check", url=url)
+
+    assert result.returncode != 0
+    assert "nickname" in result.stdout + result.stderr
+
+
+async def test_upgrade_downgrade_upgrade(fresh_database: DatabaseFactory) -> None:
+    url = await fresh_database()
+    for args in (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")):
+        result = run_cli(*args, url=url)
+        assert result.returncode == 0, f"alembic {' '.join(args)}: {result.stderr}"
+
+    current = run_cli("current", url=url)
+    heads = run_cli("heads", url=url)
+    assert current.stdout.split()[0] == heads.stdout.split()[0]
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    """alembic.ini, alembic/ and the ruff config in a scratch folder; `app` still imports."""
+    shutil.copy(ROOT / "alembic.ini", tmp_path)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(
+        ROOT / "alembic", tmp_path / "alembic", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return tmp_path
+
+
+def test_new_revision_is_numbered_named_and_lint_clean_without_a_database(
+    tmp_path: Path,
+) -> None:
+    project = _project_copy(tmp_path)
+    before = {p.name for p in (project / "alembic" / "versions").glob("*.py")}
+    highest = max(int(re.match(r"\d+", name).group()) for name in before)  # type: ignore[union-attr]
+
+    result = run_cli(
+        "revision", "-m", "Add user bio!", url=NOWHERE, cwd=project, PYTHONPATH=str(ROOT)
+    )
+
+    assert result.returncode == 0, result.stderr
+    expected = f"{highest + 1:04d}_add_user_bio.py"
+    created = {p.name for p in (project / "alembic" / "versions").glob("*.py")} - before
+    assert created == {expected}
+    text = (project / "alembic" / "versions" / expected).read_text()
+    assert f'revision: str = "{expected.removesuffix(".py")}"' in text
+    assert "Locks:" in text  # the lesson-style docstring sections
+    # Clean but for the imports of `op` and `sa`, which the author is about to use.
+    lint = run_tool(
+        "ruff", "check", "--extend-ignore", "F401", str(project / "alembic" / "versions" / expected)
+    )
+    assert lint.returncode == 0, lint.stdout
+
+
+async def test_autogenerate_without_changes_writes_no_revision(
+    tmp_path: Path, fresh_database: DatabaseFactory
+) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url)
+    project = _project_copy(tmp_path)
+    before = sorted((project / "alembic" / "versions").glob("*.py"))
+
+    result = run_cli(
+        "revision", "--autogenerate", "-m", "nothing", url=url, cwd=project, PYTHONPATH=str(ROOT)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no revision written" in result.stdout
+    assert sorted((project / "alembic" / "versions").glob("*.py")) == before

@@ -1,0 +1,109 @@
+"""The session dependency commits before the response is sent, and a failed commit is an error.
+
+These tests use real commits on a private database (no savepoint wrapper), because what they
+check is exactly what happens at COMMIT.
+"""
+
+from typing import Annotated
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import Depends, FastAPI
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import get_session
+from app.main import create_app
+from app.models import User
+from tests.conftest import settings_for
+from tests.support import postgres
+
+REJECTED_DOMAIN = "reject-at-commit.example"
+
+# A deferred constraint trigger runs at COMMIT, not at INSERT: the INSERT and the flush succeed
+# and only the commit fails, with the SQLSTATE of a unique clash found at commit time.
+REJECT_AT_COMMIT = (
+    """
+    CREATE FUNCTION reject_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE unique_violation
+            USING DETAIL = format('Key (email)=(%s) already exists.', NEW.email);
+    END $$
+    """,
+    f"""
+    CREATE CONSTRAINT TRIGGER reject_at_commit AFTER INSERT ON users
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+        WHEN (NEW.email LIKE '%@{REJECTED_DOMAIN}')
+        EXECUTE FUNCTION reject_at_commit()
+    """,
+)
+
+
+@pytest.fixture
+async def rejecting_database(committed_database: URL) -> URL:
+    await postgres.execute(committed_database, *REJECT_AT_COMMIT)
+    return committed_database
+
+
+async def count_users(url: URL, email: str) -> object:
+    return await postgres.fetchval(url, "SELECT count(*) FROM users WHERE email = $1", email)
+
+
+async def post_user(
+    app: FastAPI, path: str, email: str, *, raise_app_exceptions: bool = True
+) -> httpx.Response:
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.post(path, json={"email": email, "name": "Lee"})
+
+
+async def test_a_write_is_committed_before_the_201(committing_client: httpx.AsyncClient) -> None:
+    response = await committing_client.post(
+        "/users", json={"email": "kim@example.com", "name": "Kim"}
+    )
+
+    assert response.status_code == 201
+    # Read back through another pooled connection: it sees only committed rows.
+    assert (await committing_client.get(f"/users/{response.json()['id']}")).status_code == 200
+
+
+async def test_a_commit_that_fails_is_an_error_response_not_a_2xx(
+    rejecting_database: URL,
+) -> None:
+    email = f"lee@{REJECTED_DOMAIN}"
+
+    response = await post_user(create_app(settings_for(rejecting_database)), "/users", email)
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": f"Conflict: Key (email)=({email}) already exists."}
+    assert await count_users(rejecting_database, email) == 0
+
+
+async def test_fastapi_default_scope_would_answer_before_the_commit(
+    rejecting_database: URL,
+) -> None:
+    """Why SessionDep says scope="function".
+
+    With FastAPI's default ("request") scope the code after `yield` runs after the response is
+    sent, so the same failing commit reaches the client as a 201 for a row that does not exist.
+    If FastAPI changes that default, this test fails and app/db.py's comment needs revisiting.
+    """
+    email = f"max@{REJECTED_DOMAIN}"
+    app = create_app(settings_for(rejecting_database))
+
+    @app.post("/naive-users", status_code=201)
+    async def naive_create(
+        session: Annotated[AsyncSession, Depends(get_session)],
+    ) -> dict[str, str]:
+        session.add(User(email=email, name="Max"))
+        await session.flush()
+        return {"status": "created"}
+
+    # The commit's error surfaces after the response started: nothing can turn it into an
+    # error response any more, the server can only log it.
+    response = await post_user(app, "/naive-users", email, raise_app_exceptions=False)
+
+    assert response.status_code == 201
+    assert await count_users(rejecting_database, email) == 0
