@@ -1,25 +1,39 @@
-"""The ORM models. They must equal the schema at Alembic's head: `alembic check` proves it."""
+"""The ORM models. They must equal the schema at Alembic's head: `alembic check` proves it.
+
+The columns here are those of the latest release in the story of docs/expand-contract.md;
+each earlier release's view of the users table is kept in tests/story/releases.py.
+"""
 
 from datetime import datetime
+from typing import Literal, get_args
 
-from sqlalchemy import BigInteger, DateTime, Identity, String, func
+from sqlalchemy import BigInteger, DateTime, Identity, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
 EMAIL_MAX_LENGTH = 320  # RFC 5321: 64 (local part) + 1 + 255 (domain)
 NAME_MAX_LENGTH = 200
+Role = Literal["member", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+DEFAULT_ROLE: Role = "member"
 
 
 class User(Base):
     __tablename__ = "users"
-    # Read server-generated values (id, created_at) back with RETURNING in the INSERT itself,
-    # instead of a second SELECT when the response is built.
+    __table_args__ = (
+        # Built by 0008 with CREATE INDEX CONCURRENTLY. Declared here so that `alembic check`
+        # knows it; autogenerate would have written a plain, write-blocking CREATE INDEX.
+        Index("ix_users_full_name_id", "full_name", "id"),
+    )
+    # Read server-generated values (id, role, created_at) back with RETURNING in the INSERT
+    # itself, instead of a second SELECT when the response is built.
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy reads it as a dict
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
-    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
-    # server_default, not a Python default: every writer (a psql session, a backfill, another
-    # service) gets the database's clock, not just writes made through this ORM.
+    full_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    # server_default, not a Python default: every writer (a psql session, a backfill, a release
+    # whose model predates the column) gets it, not just writes made through this model.
+    role: Mapped[str] = mapped_column(String(20), server_default=DEFAULT_ROLE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

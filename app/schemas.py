@@ -6,14 +6,14 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
-    field_validator,
 )
 
-from app.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from app.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Role
 
 
 def _lowercase(email: str) -> str:
@@ -23,16 +23,29 @@ def _lowercase(email: str) -> str:
 
 
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(_lowercase)]
-Name = Annotated[
+FullName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
 ]
+
+
+def _present_means_not_null(value: Any) -> Any:
+    # An optional field may be omitted (left unchanged, or to the database's default); sending
+    # null would try to erase a required value.
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
+NotNull = BeforeValidator(_present_means_not_null)
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    name: Name
+    full_name: FullName
+    # Omitted: the column's server default ("member") applies.
+    role: Annotated[Role | None, NotNull] = None
 
 
 class UserUpdate(BaseModel):
@@ -40,16 +53,9 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email | None = None
-    name: Name | None = None
-
-    @field_validator("email", "name", mode="before")
-    @classmethod
-    def _present_means_not_null(cls, value: Any) -> Any:
-        # Omitting a field leaves it unchanged; sending null would try to erase a required value.
-        if value is None:
-            raise ValueError("may be omitted but not null")
-        return value
+    email: Annotated[Email | None, NotNull] = None
+    full_name: Annotated[FullName | None, NotNull] = None
+    role: Annotated[Role | None, NotNull] = None
 
 
 class UserRead(BaseModel):
@@ -57,7 +63,8 @@ class UserRead(BaseModel):
 
     id: int
     email: str
-    name: str
+    full_name: str
+    role: Role
     created_at: datetime
 
 

@@ -65,6 +65,29 @@ class Settings(BaseSettings):
     # connection (and the locks it took) for ever.
     db_statement_timeout_ms: Annotated[int, Field(ge=0)] = 30_000
     echo_sql: bool = False
+    # The revision the database must have reached for /health/ready to answer 200. Empty means
+    # the head this code was shipped with. Set it to an older revision only for a release written
+    # to work on that older schema (see docs/production-migrations.md).
+    schema_min_revision: str = ""
+
+    # --- Migration runs (alembic/env.py and app/migrations) -------------------------------------
+    # How long any migration statement may wait for a lock before giving up. Short on purpose:
+    # while a DDL statement waits for its lock, every later query on the table queues behind it.
+    migration_lock_timeout_ms: PositiveInt = 5_000
+    # How long one migration statement may run. Schema changes here are metadata-only and take
+    # milliseconds; one that runs for long is rewriting a table under an exclusive lock.
+    migration_statement_timeout_ms: PositiveInt = 60_000
+    # For statements that run long but block no reads or writes (VALIDATE CONSTRAINT, CREATE
+    # INDEX CONCURRENTLY): both their lock wait and their run time are bounded by this instead.
+    migration_long_statement_timeout_ms: PositiveInt = 3_600_000
+    # A lock timeout is retried (transactional DDL rolled the attempt back) this many times in
+    # all, waiting migration_retry_backoff_seconds, then twice that, and so on, in between.
+    migration_attempts: PositiveInt = 3
+    migration_retry_backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
+    # How long a runner waits for another one (another replica starting at the same time).
+    migration_runner_wait_seconds: Annotated[float, Field(gt=0)] = 600.0
+    # Rows per transaction in batched backfills; each batch holds its row locks only briefly.
+    migration_backfill_batch_size: PositiveInt = 5_000
 
     @field_validator("database_url", mode="before")
     @classmethod

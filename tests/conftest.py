@@ -15,7 +15,6 @@ All databases are dropped at the end of the run, also when tests fail.
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
 
 import httpx
 import pytest
@@ -33,8 +32,8 @@ from sqlalchemy.pool import NullPool
 
 from app.api.deps import get_sessionmaker
 from app.main import create_app
-from app.settings import Settings
 from tests.support import alembic, postgres
+from tests.support.settings import settings_for
 
 DatabaseFactory = Callable[[], Awaitable[URL]]
 
@@ -96,11 +95,6 @@ def _joining_sessionmaker(connection: AsyncConnection) -> async_sessionmaker[Asy
 async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
     async with _joining_sessionmaker(connection)() as session:
         yield session
-
-
-def settings_for(url: URL, **overrides: Any) -> Settings:
-    # _env_file=None: a developer's .env must not change what the tests run against.
-    return Settings(_env_file=None, database_url=url, **overrides)
 
 
 @pytest.fixture

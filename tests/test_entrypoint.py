@@ -83,7 +83,7 @@ async def test_migrates_then_serves_then_stops_cleanly_on_sigterm(
     with entrypoint(url) as server:
         async with httpx.AsyncClient(base_url=server.base_url) as client:
             await server.wait_until_ready(client)
-            created = await client.post("/users", json={"email": "o@example.com", "name": "O"})
+            created = await client.post("/users", json={"email": "o@example.com", "full_name": "O"})
             fetched = await client.get(created.headers["location"])
         # exec: the process we started *is* uvicorn now, so SIGTERM reaches the server itself.
         serving_command = command_line(server.process.pid)
@@ -163,7 +163,9 @@ async def test_readme_run_command_creates_the_database_and_serves() -> None:
         with entrypoint(postgres.database_url(name), ROOT / "scripts" / "run-local.sh") as server:
             async with httpx.AsyncClient(base_url=server.base_url) as client:
                 await server.wait_until_ready(client)
-                created = await client.post("/users", json={"email": "r@example.com", "name": "R"})
+                created = await client.post(
+                    "/users", json={"email": "r@example.com", "full_name": "R"}
+                )
                 fetched = await client.get(created.headers["location"])
             server.process.send_signal(signal.SIGTERM)
             output, _ = server.process.communicate(timeout=15)

@@ -6,8 +6,8 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from app.main import create_app
-from tests.conftest import settings_for
 from tests.support import postgres
+from tests.support.settings import settings_for
 
 
 def unused_port() -> int:

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.deps import get_session
 from app.main import create_app
 from app.models import User
-from tests.conftest import settings_for
 from tests.support import postgres
+from tests.support.settings import settings_for
 
 REJECTED_DOMAIN = "reject-at-commit.example"
 
@@ -56,12 +56,12 @@ async def post_user(
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            return await client.post(path, json={"email": email, "name": "Lee"})
+            return await client.post(path, json={"email": email, "full_name": "Lee"})
 
 
 async def test_a_write_is_committed_before_the_201(committing_client: httpx.AsyncClient) -> None:
     response = await committing_client.post(
-        "/users", json={"email": "kim@example.com", "name": "Kim"}
+        "/users", json={"email": "kim@example.com", "full_name": "Kim"}
     )
 
     assert response.status_code == 201
@@ -97,7 +97,7 @@ async def test_fastapi_default_scope_would_answer_before_the_commit(
     async def naive_create(
         session: Annotated[AsyncSession, Depends(get_session)],
     ) -> dict[str, str]:
-        session.add(User(email=email, name="Max"))
+        session.add(User(email=email, full_name="Max"))
         await session.flush()
         return {"status": "created"}
 

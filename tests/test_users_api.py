@@ -9,19 +9,22 @@ from app.models import User
 
 
 async def create(client: httpx.AsyncClient, email: str, name: str = "Ann") -> dict[str, object]:
-    response = await client.post("/users", json={"email": email, "name": name})
+    response = await client.post("/users", json={"email": email, "full_name": name})
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
 
 
 async def test_create_then_read_back(client: httpx.AsyncClient) -> None:
-    response = await client.post("/users", json={"email": "Ann@Example.COM", "name": "  Ann  "})
+    response = await client.post(
+        "/users", json={"email": "Ann@Example.COM", "full_name": "  Ann  "}
+    )
 
     assert response.status_code == 201
     created = response.json()
     assert created["email"] == "ann@example.com"  # stored in one canonical case
-    assert created["name"] == "Ann"
+    assert created["full_name"] == "Ann"
+    assert created["role"] == "member"  # the column's server default, read back by RETURNING
     assert isinstance(created["id"], int)
     assert created["created_at"]  # filled by the database, read back via RETURNING
     assert response.headers["location"] == f"/users/{created['id']}"
@@ -36,7 +39,7 @@ async def test_write_is_in_the_database(client: httpx.AsyncClient, session: Asyn
 
     stored = await session.get(User, created["id"])
     assert stored is not None
-    assert (stored.email, stored.name) == ("bea@example.com", "Bea")
+    assert (stored.email, stored.full_name) == ("bea@example.com", "Bea")
 
 
 async def test_duplicate_email_is_409_and_keeps_the_first(
@@ -44,18 +47,22 @@ async def test_duplicate_email_is_409_and_keeps_the_first(
 ) -> None:
     await create(client, "cat@example.com", "Cat")
 
-    response = await client.post("/users", json={"email": "CAT@example.com", "name": "Impostor"})
+    response = await client.post(
+        "/users", json={"email": "CAT@example.com", "full_name": "Impostor"}
+    )
 
     assert response.status_code == 409
     assert response.json() == {"detail": "Conflict: Key (email)=(cat@example.com) already exists."}
-    names = (await session.scalars(select(User.name).where(User.email == "cat@example.com"))).all()
+    names = (
+        await session.scalars(select(User.full_name).where(User.email == "cat@example.com"))
+    ).all()
     assert names == ["Cat"]
 
 
 async def test_missing_user_is_404(client: httpx.AsyncClient) -> None:
     for response in (
         await client.get("/users/424242"),
-        await client.patch("/users/424242", json={"name": "X"}),
+        await client.patch("/users/424242", json={"full_name": "X"}),
         await client.delete("/users/424242"),
     ):
         assert response.status_code == 404
@@ -65,13 +72,15 @@ async def test_missing_user_is_404(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"name": "No Email"}, "email", "Field required"),
-        ({"email": "dan@example.com"}, "name", "Field required"),
-        ({"email": "not-an-email", "name": "Dan"}, "email", "not a valid email address"),
-        ({"email": "dan@example.com", "name": "   "}, "name", "at least 1 character"),
-        ({"email": "dan@example.com", "name": 42}, "name", "valid string"),
-        ({"email": "dan@example.com", "name": "x" * 201}, "name", "at most 200 characters"),
-        ({"email": "dan@example.com", "name": "Dan", "role": "admin"}, "role", "not permitted"),
+        ({"full_name": "No Email"}, "email", "Field required"),
+        ({"email": "dan@example.com"}, "full_name", "Field required"),
+        ({"email": "not-an-email", "full_name": "Dan"}, "email", "not a valid email address"),
+        ({"email": "dan@example.com", "full_name": "   "}, "full_name", "at least 1 character"),
+        ({"email": "dan@example.com", "full_name": 42}, "full_name", "valid string"),
+        ({"email": "dan@example.com", "full_name": "x" * 201}, "full_name", "at most 200"),
+        ({"email": "dan@example.com", "full_name": "Dan", "role": "owner"}, "role", "'member'"),
+        ({"email": "dan@example.com", "full_name": "Dan", "role": None}, "role", "not null"),
+        ({"email": "dan@example.com", "full_name": "Dan", "bio": "hi"}, "bio", "not permitted"),
     ],
 )
 async def test_bad_create_input_is_422_naming_the_field(
@@ -103,17 +112,19 @@ async def test_wrong_id_type_is_422(client: httpx.AsyncClient) -> None:
 async def test_update_changes_only_given_fields(client: httpx.AsyncClient) -> None:
     created = await create(client, "eve@example.com", "Eve")
 
-    response = await client.patch(f"/users/{created['id']}", json={"name": "Eve Adams"})
+    response = await client.patch(
+        f"/users/{created['id']}", json={"full_name": "Eve Adams", "role": "admin"}
+    )
 
     assert response.status_code == 200
-    assert response.json() == {**created, "name": "Eve Adams"}
-    assert (await client.get(f"/users/{created['id']}")).json()["name"] == "Eve Adams"
+    assert response.json() == {**created, "full_name": "Eve Adams", "role": "admin"}
+    assert (await client.get(f"/users/{created['id']}")).json()["full_name"] == "Eve Adams"
 
 
 async def test_update_to_null_is_422_and_changes_nothing(client: httpx.AsyncClient) -> None:
     created = await create(client, "fay@example.com", "Fay")
 
-    response = await client.patch(f"/users/{created['id']}", json={"name": None})
+    response = await client.patch(f"/users/{created['id']}", json={"full_name": None})
 
     assert response.status_code == 422
     assert "may be omitted but not null" in response.json()["detail"][0]["msg"]
@@ -185,3 +196,28 @@ async def test_bad_page_size_is_422(client: httpx.AsyncClient, limit: int | str)
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+async def test_an_admin_can_be_created(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/users", json={"email": "root@example.com", "full_name": "Root", "role": "admin"}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["role"] == "admin"
+
+
+async def test_filter_by_full_name_pages_in_id_order(client: httpx.AsyncClient) -> None:
+    twins = [await create(client, f"twin{i}@example.com", "Sam Twin") for i in range(3)]
+    await create(client, "other@example.com", "Sam Other")
+
+    first = (await client.get("/users", params={"full_name": "Sam Twin", "limit": 2})).json()
+    rest = (
+        await client.get(
+            "/users",
+            params={"full_name": "Sam Twin", "limit": 2, "after_id": first["next_after_id"]},
+        )
+    ).json()
+
+    assert [u["id"] for u in first["items"] + rest["items"]] == [t["id"] for t in twins]
+    assert rest["next_after_id"] is None

@@ -29,7 +29,8 @@ async def _get_or_404(session: SessionDep, user_id: int) -> User:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserRead, responses=_CONFLICT)
 async def create_user(body: UserCreate, session: SessionDep, response: Response) -> User:
-    user = User(**body.model_dump())
+    # exclude_unset: what the client left out is left to the database's defaults.
+    user = User(**body.model_dump(exclude_unset=True))
     session.add(user)
     # Flush now so a duplicate email surfaces here, and the INSERT ... RETURNING fills in id
     # and created_at for the response. The commit follows in the session dependency.
@@ -48,6 +49,7 @@ async def list_users(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     after_id: Annotated[int | None, Query(description="next_after_id of the previous page")] = None,
+    full_name: Annotated[str | None, Query(description="only users with exactly this name")] = None,
 ) -> UserPage:
     # Keyset pagination: ordered by the primary key and resumed after the last id seen, so a
     # page never repeats or skips rows when others insert meanwhile, and page 1000 costs what
@@ -55,6 +57,9 @@ async def list_users(
     query = select(User).order_by(User.id).limit(limit + 1)
     if after_id is not None:
         query = query.where(User.id > after_id)
+    if full_name is not None:
+        # Served by ix_users_full_name_id (full_name, id): the page is read in index order.
+        query = query.where(User.full_name == full_name)
     users = list((await session.scalars(query)).all())
     has_more = len(users) > limit
     users = users[:limit]

@@ -5,30 +5,37 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL
 
+from tests.support.settings import settings_for
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
-def alembic_config(url: URL) -> Config:
+def alembic_config(url: URL, **settings: Any) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
-    # env.py reads these instead of DATABASE_URL and the ini file's logging setup.
-    config.attributes["database_url"] = url
+    # env.py uses these instead of the environment's settings and the ini file's logging setup.
+    config.attributes["settings"] = settings_for(url, **settings)
     config.attributes["configure_logger"] = False
     return config
 
 
-async def upgrade(url: URL, revision: str = "head") -> None:
+async def upgrade(url: URL, revision: str = "head", **settings: Any) -> None:
     # env.py calls asyncio.run(); the suite's own loop is running, so use a thread.
-    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+    await asyncio.to_thread(command.upgrade, alembic_config(url, **settings), revision)
 
 
-async def downgrade(url: URL, revision: str) -> None:
-    await asyncio.to_thread(command.downgrade, alembic_config(url), revision)
+async def downgrade(url: URL, revision: str, **settings: Any) -> None:
+    await asyncio.to_thread(command.downgrade, alembic_config(url, **settings), revision)
+
+
+async def stamp(url: URL, revision: str) -> None:
+    await asyncio.to_thread(command.stamp, alembic_config(url), revision)
 
 
 def subprocess_env(url: URL | None = None, **extra: str) -> dict[str, str]:

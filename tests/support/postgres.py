@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
 # Any database on the server the suite may use; the suite only creates and drops its own.
 SERVER_URL_SETTING = "TEST_POSTGRES_URL"
@@ -77,9 +79,14 @@ async def server_problem() -> str | None:
     return None
 
 
+async def connect_raw(url: URL) -> asyncpg.Connection:
+    """A plain asyncpg connection to `url`, in autocommit mode (asyncpg's default)."""
+    return await asyncpg.connect(plain_dsn(url), timeout=5)
+
+
 async def execute(url: URL, *statements: str) -> None:
     """Run statements in one committed transaction on the database at `url`."""
-    connection = await asyncpg.connect(plain_dsn(url), timeout=5)
+    connection = await connect_raw(url)
     try:
         async with connection.transaction():
             for statement in statements:
@@ -88,9 +95,64 @@ async def execute(url: URL, *statements: str) -> None:
         await connection.close()
 
 
+async def execute_outside_transaction(url: URL, statement: str) -> None:
+    """For statements that refuse a transaction block, such as CREATE INDEX CONCURRENTLY."""
+    connection = await connect_raw(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
 async def fetchval(url: URL, query: str, *args: object) -> object:
-    connection = await asyncpg.connect(plain_dsn(url), timeout=5)
+    connection = await connect_raw(url)
     try:
         return await connection.fetchval(query, *args)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def connect(url: URL) -> AsyncIterator[AsyncConnection]:
+    """A SQLAlchemy connection to `url`; the caller begins and ends its transactions."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            yield connection
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def transaction(url: URL) -> AsyncIterator[AsyncConnection]:
+    """A SQLAlchemy connection to `url` in a transaction, committed at the end of the block."""
+    async with connect(url) as connection, connection.begin():
+        yield connection
+
+
+# alembic_version is left out: it is Alembic's bookkeeping, and survives `downgrade base`.
+SCHEMA_FINGERPRINT = """
+SELECT 'column', table_name || '.' || column_name,
+       format('%s(%s) nullable=%s default=%s identity=%s', data_type,
+              character_maximum_length, is_nullable, column_default, is_identity)
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name <> 'alembic_version'
+UNION ALL
+SELECT 'constraint', conrelid::regclass || '.' || conname, pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'alembic_version'
+UNION ALL
+SELECT 'index', c.relname, pg_get_indexdef(i.indexrelid) || ' valid=' || i.indisvalid
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE c.relnamespace = 'public'::regnamespace AND i.indrelid::regclass::text <> 'alembic_version'
+ORDER BY 1, 2
+"""
+
+
+async def schema_fingerprint(url: URL) -> list[tuple[str, str, str]]:
+    """Every column, constraint and index of the public schema but Alembic's own table."""
+    connection = await connect_raw(url)
+    try:
+        return [tuple(row) for row in await connection.fetch(SCHEMA_FINGERPRINT)]
     finally:
         await connection.close()

@@ -1,0 +1,171 @@
+"""The safe forms of the schema changes that lock a live table, for revisions to call.
+
+Each helper here is one lesson of docs/expand-contract.md, written once so that every revision
+applies it the same way:
+
+- `backfill_in_batches`: an UPDATE of every row, as many short transactions instead of one long
+  one that would hold its row locks (and bloat the table) until the end.
+- `set_not_null`: NOT NULL on a filled column without the table scan under ACCESS EXCLUSIVE.
+- `create_index_concurrently` / `drop_index_concurrently`: indexes built and dropped without
+  blocking writes, recovering from an INVALID index that a failed attempt left behind.
+
+Each runs in an `autocommit_block()` (its statements commit one by one), so each is written to
+be re-run after a failure: a retry, or a second `alembic upgrade`, picks up where it stopped.
+All of them also work in offline mode (`alembic upgrade --sql`), emitting SQL a DBA can apply
+with psql.
+"""
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from alembic import op
+from sqlalchemy import text
+
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def migration_settings() -> Settings:
+    """The settings alembic/env.py resolved for this run (timeouts, batch size)."""
+    config = op.get_context().config
+    assert config is not None, "revisions run through alembic/env.py"
+    settings: Settings = config.attributes["settings"]
+    return settings
+
+
+def _quote(name: str) -> str:
+    quoted: str = op.get_context().dialect.identifier_preparer.quote(name)
+    return quoted
+
+
+def _offline() -> bool:
+    return op.get_context().as_sql
+
+
+@contextmanager
+def long_running_statements() -> Iterator[None]:
+    """Allow the enclosed statements to wait and run long: for those that block no traffic.
+
+    VALIDATE CONSTRAINT and CREATE INDEX CONCURRENTLY take SHARE UPDATE EXCLUSIVE, which
+    conflicts with no SELECT, INSERT, UPDATE or DELETE, so waiting for it queues nobody behind
+    it. The usual short timeouts would only make them fail for no gain.
+    """
+    settings = migration_settings()
+    op.execute(f"SET lock_timeout = {settings.migration_long_statement_timeout_ms}")
+    op.execute(f"SET statement_timeout = {settings.migration_long_statement_timeout_ms}")
+    try:
+        yield
+    finally:
+        op.execute(f"SET lock_timeout = {settings.migration_lock_timeout_ms}")
+        op.execute(f"SET statement_timeout = {settings.migration_statement_timeout_ms}")
+
+
+def backfill_in_batches(table: str, assignments: str, where: str, *, key: str = "id") -> None:
+    """`UPDATE table SET assignments WHERE where`, one batch of rows per transaction.
+
+    Batches walk `key` (a positive integer, e.g. an identity primary key) upwards, so the run
+    ends even while live releases insert rows; it is resumable, because `where` selects only
+    the rows still to do, and a re-run skips the rest. `where` is checked again on the row
+    version the UPDATE locks: a row a live release fixed meanwhile is left as it is, and
+    `assignments` reads the row as it is now, never a stale copy.
+
+    Call it outside any `autocommit_block()`; it opens its own.
+    """
+    settings = migration_settings()
+    size = settings.migration_backfill_batch_size
+    t, k = _quote(table), _quote(key)
+    batch = (
+        f"UPDATE {t} SET {assignments} "
+        f"WHERE {k} IN (SELECT {k} FROM {t} WHERE {k} > :after AND ({where}) "
+        f"ORDER BY {k} LIMIT {size}) AND ({where}) RETURNING {k}"
+    )
+    with op.get_context().autocommit_block():
+        if _offline():
+            # psql runs a DO block outside a transaction, so it may COMMIT after each batch.
+            # The block is one statement, hence the long timeout; each batch is still short.
+            plpgsql_batch = batch.replace(":after", "after_key")
+            with long_running_statements():
+                op.execute(
+                    f"DO $$\nDECLARE\n    after_key bigint := 0;\n    last_key bigint;\n"
+                    f"BEGIN\n    LOOP\n        WITH batch AS ({plpgsql_batch})\n"
+                    f"        SELECT max({k}) INTO last_key FROM batch;\n"
+                    f"        EXIT WHEN last_key IS NULL;\n        after_key := last_key;\n"
+                    f"        COMMIT;\n    END LOOP;\nEND $$"
+                )
+            return
+        bind = op.get_bind()
+        after, done = 0, 0
+        while True:
+            keys = bind.execute(text(batch), {"after": after}).scalars().all()
+            if not keys:
+                break
+            done += len(keys)
+            after = max(keys)
+            log.info("backfill %s: %d rows updated so far (up to %s %d)", table, done, key, after)
+        log.info("backfill %s: done, %d rows updated", table, done)
+
+
+def set_not_null(table: str, column: str) -> None:
+    """`ALTER COLUMN column SET NOT NULL` without scanning the table under ACCESS EXCLUSIVE.
+
+    1. ADD CONSTRAINT ... CHECK (column IS NOT NULL) NOT VALID: ACCESS EXCLUSIVE, no scan:
+       milliseconds. Committed at once, so the lock is released before step 2.
+    2. VALIDATE CONSTRAINT: scans the table under SHARE UPDATE EXCLUSIVE, which lets reads and
+       writes go on. Fails, changing nothing, if a NULL is left.
+    3. SET NOT NULL: ACCESS EXCLUSIVE again, but PostgreSQL >= 12 sees the valid check and
+       skips the scan: milliseconds.
+    4. DROP the check, now redundant.
+
+    Call it outside any `autocommit_block()`; it opens its own.
+    """
+    t, c = _quote(table), _quote(column)
+    check = _quote(f"ck_{table}_{column}_not_null")
+    with op.get_context().autocommit_block():
+        # DROP ... IF EXISTS first: a NOT VALID check left by a failed earlier run is replaced.
+        op.execute(
+            f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {check}, "
+            f"ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID"
+        )
+        with long_running_statements():
+            op.execute(f"ALTER TABLE {t} VALIDATE CONSTRAINT {check}")
+        op.execute(f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL")
+        op.execute(f"ALTER TABLE {t} DROP CONSTRAINT {check}")
+
+
+def create_index_concurrently(name: str, table: str, columns: Sequence[str]) -> None:
+    """CREATE INDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE, so writes continue during the build.
+
+    A failed concurrent build (a timeout, a deadlock, a cancelled deploy) leaves an INVALID
+    index behind: never used by queries, yet maintained on every write. IF NOT EXISTS would
+    keep that broken index, so it is dropped and rebuilt; a valid one is kept.
+
+    Call it outside any `autocommit_block()`; it opens its own (CONCURRENTLY cannot run in a
+    transaction).
+    """
+    with op.get_context().autocommit_block(), long_running_statements():
+        if _offline():
+            op.execute(f"-- Replaces an INVALID {name} left by a failed build (online: only then).")
+            op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+        else:
+            valid = op.get_bind().scalar(
+                text(
+                    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = :name AND c.relnamespace = current_schema()::regnamespace"
+                ),
+                {"name": name},
+            )
+            if valid:
+                log.info("index %s exists and is valid; nothing to build", name)
+                return
+            if valid is False:
+                log.warning("index %s is INVALID (a failed earlier build); rebuilding it", name)
+                op.drop_index(name, table_name=table, postgresql_concurrently=True)
+        op.create_index(name, table, list(columns), postgresql_concurrently=True)
+
+
+def drop_index_concurrently(name: str, table: str) -> None:
+    """DROP INDEX CONCURRENTLY: waits for running queries instead of blocking new ones."""
+    with op.get_context().autocommit_block(), long_running_statements():
+        op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)

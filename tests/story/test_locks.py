@@ -1,0 +1,80 @@
+"""On a table with many rows, the whole series runs while other sessions keep reading and writing.
+
+Each prober session gives up on any lock it waits for longer than twice the migration's
+lock_timeout. The migration's exclusive locks are taken only for catalog changes (milliseconds)
+and are waited for at most lock_timeout, so no prober may ever give up: a revision that held
+ACCESS EXCLUSIVE (or SHARE, like a plain CREATE INDEX) through a table scan or a long UPDATE
+would make one.
+"""
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from tests.conftest import DatabaseFactory
+from tests.support import alembic, postgres
+
+ROWS = 100_000
+MIGRATION_LOCK_TIMEOUT_MS = 1_000
+PROBER_LOCK_TIMEOUT_MS = 2 * MIGRATION_LOCK_TIMEOUT_MS
+PROBERS = 2
+
+
+@dataclass
+class Probe:
+    answered: int = 0
+    gave_up: list[str] = field(default_factory=list)
+    slowest_seconds: float = 0.0
+
+
+async def probe(dsn: str, stop: asyncio.Event, result: Probe, seed: int) -> None:
+    rng = random.Random(seed)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f"SET lock_timeout = {PROBER_LOCK_TIMEOUT_MS}")
+        while not stop.is_set():
+            user_id = rng.randint(1, ROWS)
+            started = time.monotonic()
+            try:
+                # Columns every release has: these statements are valid throughout the series.
+                await connection.fetchrow("SELECT id, email FROM users WHERE id = $1", user_id)
+                await connection.execute("UPDATE users SET email = email WHERE id = $1", user_id)
+            except asyncpg.LockNotAvailableError as exc:
+                result.gave_up.append(str(exc))
+            else:
+                result.answered += 1
+            result.slowest_seconds = max(result.slowest_seconds, time.monotonic() - started)
+    finally:
+        await connection.close()
+
+
+async def test_reads_and_writes_never_wait_behind_the_migration(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url, "0001_initial_schema")
+    await postgres.execute(
+        url,
+        f"INSERT INTO users (email, name) SELECT 'u' || i || '@example.com', 'User ' || i "
+        f"FROM generate_series(1, {ROWS}) AS i",
+        "ANALYZE users",
+    )
+    stop, result = asyncio.Event(), Probe()
+    dsn = postgres.plain_dsn(url)
+    probers = [asyncio.create_task(probe(dsn, stop, result, seed)) for seed in range(PROBERS)]
+    await asyncio.sleep(0.2)
+    answered_before = result.answered
+
+    try:
+        await alembic.upgrade(url, "head", migration_lock_timeout_ms=MIGRATION_LOCK_TIMEOUT_MS)
+    finally:
+        stop.set()
+        await asyncio.gather(*probers)
+
+    assert result.gave_up == [], f"a query waited over {PROBER_LOCK_TIMEOUT_MS}ms for a lock"
+    assert result.answered - answered_before > 100, "the probers did not run during the migration"
+    full_names = await postgres.fetchval(url, "SELECT count(full_name) FROM users")
+    assert full_names == ROWS
