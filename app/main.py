@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from app import errors
 from app.api import health, users
 from app.db import create_engine, create_sessionmaker
+from app.schema_version import SchemaRequirement
 from app.settings import Settings, get_settings
 
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="FastAPI + Alembic service template", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.schema_requirement = SchemaRequirement.from_scripts(settings.schema_min_revision)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(users.router)

@@ -7,7 +7,7 @@ each earlier release's view of the users table is kept in tests/story/releases.p
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, String, func
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -31,9 +31,10 @@ class User(Base):
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy reads it as a dict
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
-    full_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    # text, not varchar(n): lengths are checked by the API (app/schemas.py); see 0001.
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    full_name: Mapped[str] = mapped_column(Text)
     # server_default, not a Python default: every writer (a psql session, a backfill, a release
     # whose model predates the column) gets it, not just writes made through this model.
-    role: Mapped[str] = mapped_column(String(20), server_default=DEFAULT_ROLE)
+    role: Mapped[str] = mapped_column(Text, server_default=DEFAULT_ROLE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

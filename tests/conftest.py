@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 from app.api.deps import get_sessionmaker
 from app.main import create_app
 from tests.support import alembic, postgres
+from tests.support.app import serve
 from tests.support.settings import settings_for
 
 DatabaseFactory = Callable[[], Awaitable[URL]]
@@ -106,15 +107,10 @@ async def app(database_url: URL, connection: AsyncConnection) -> AsyncIterator[F
         yield app
 
 
-async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
-
-
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client_for(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
 
@@ -139,7 +135,5 @@ async def committed_database(migrated_template: str) -> AsyncIterator[URL]:
 @pytest.fixture
 async def committing_client(committed_database: URL) -> AsyncIterator[httpx.AsyncClient]:
     """The app exactly as deployed (no overrides) on a private database."""
-    app = create_app(settings_for(committed_database))
-    async with LifespanManager(app):
-        async for client in _client_for(app):
-            yield client
+    async with serve(create_app(settings_for(committed_database))) as client:
+        yield client

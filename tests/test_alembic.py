@@ -1,12 +1,11 @@
 """Alembic as users run it: the CLI, with DATABASE_URL in the environment."""
 
 import re
-import shutil
 from pathlib import Path
 
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
-from tests.support.alembic import ROOT, run_cli, run_tool
+from tests.support.alembic import ROOT, project_copy, run_cli, run_tool
 from tests.support.postgres import database_url
 
 NOWHERE = database_url("nowhere").set(host="127.0.0.1", port=1)
@@ -78,20 +77,10 @@ async def test_upgrade_downgrade_base_upgrade_with_the_documented_recovery(
     assert run_cli("check", url=url).returncode == 0
 
 
-def _project_copy(tmp_path: Path) -> Path:
-    """alembic.ini, alembic/ and the ruff config in a scratch folder; `app` still imports."""
-    shutil.copy(ROOT / "alembic.ini", tmp_path)
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    shutil.copytree(
-        ROOT / "alembic", tmp_path / "alembic", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    return tmp_path
-
-
 def test_new_revision_is_numbered_named_and_lint_clean_without_a_database(
     tmp_path: Path,
 ) -> None:
-    project = _project_copy(tmp_path)
+    project = project_copy(tmp_path)
     before = {p.name for p in (project / "alembic" / "versions").glob("*.py")}
     highest = max(int(re.match(r"\d+", name).group()) for name in before)  # type: ignore[union-attr]
 
@@ -118,7 +107,7 @@ async def test_autogenerate_without_changes_writes_no_revision(
 ) -> None:
     url = await fresh_database()
     await alembic.upgrade(url)
-    project = _project_copy(tmp_path)
+    project = project_copy(tmp_path)
     before = sorted((project / "alembic" / "versions").glob("*.py"))
 
     result = run_cli(

@@ -1,74 +1,16 @@
 """entrypoint.sh as a real process: wait for the database, migrate, exec uvicorn, stop."""
 
-import asyncio
 import os
 import signal
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import URL
 
 from tests.conftest import DatabaseFactory
 from tests.support import postgres
-from tests.support.alembic import ROOT, subprocess_env
-
-ENTRYPOINT = ROOT / "entrypoint.sh"
-STARTUP_DEADLINE_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Entrypoint:
-    process: subprocess.Popen[str]
-    base_url: str
-
-    async def wait_until_ready(self, client: httpx.AsyncClient) -> None:
-        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"exited early:\n{self.process.communicate()[0]}")
-            try:
-                if (await client.get("/health/ready", timeout=1)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"not ready within {STARTUP_DEADLINE_SECONDS}s")
-
-
-@contextmanager
-def entrypoint(url: URL | str, command: Path = ENTRYPOINT, **env: str) -> Iterator[Entrypoint]:
-    """Start entrypoint.sh (or `command`); kill it at the end if the test did not stop it."""
-    port = free_port()
-    database_url = url if isinstance(url, str) else url.render_as_string(hide_password=False)
-    process = subprocess.Popen(
-        [str(command)],
-        cwd=ROOT,
-        env=subprocess_env(
-            None, HOST="127.0.0.1", PORT=str(port), DATABASE_URL=database_url, **env
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield Entrypoint(process, f"http://127.0.0.1:{port}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+from tests.support.alembic import ROOT
+from tests.support.processes import ENTRYPOINT, entrypoint, free_port
 
 
 def command_line(pid: int) -> str:
@@ -112,7 +54,9 @@ def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
     nowhere = postgres.database_url("app").set(host="127.0.0.1", port=free_port())
     started = time.monotonic()
 
-    with entrypoint(nowhere, DB_WAIT_ATTEMPTS="3", DB_WAIT_INTERVAL_SECONDS="0.2") as server:
+    with entrypoint(
+        nowhere, env={"DB_WAIT_ATTEMPTS": "3", "DB_WAIT_INTERVAL_SECONDS": "0.2"}
+    ) as server:
         output, _ = server.process.communicate(timeout=30)
 
     assert server.process.returncode == 1
@@ -130,7 +74,9 @@ def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
 async def test_missing_database_fails_at_once_without_retrying() -> None:
     missing = postgres.database_url(postgres.new_database_name("missing"))
 
-    with entrypoint(missing, DB_WAIT_ATTEMPTS="50", DB_WAIT_INTERVAL_SECONDS="1") as server:
+    with entrypoint(
+        missing, env={"DB_WAIT_ATTEMPTS": "50", "DB_WAIT_INTERVAL_SECONDS": "1"}
+    ) as server:
         output, _ = server.process.communicate(timeout=30)
 
     assert server.process.returncode == 2

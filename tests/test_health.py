@@ -1,13 +1,18 @@
-"""Liveness never depends on the database; readiness always does, and says why it fails."""
+"""Liveness never depends on the database; readiness does, on its reachability and its schema."""
 
 import socket
 
 import httpx
-from asgi_lifespan import LifespanManager
+import pytest
+from sqlalchemy.engine import URL
 
 from app.main import create_app
-from tests.support import postgres
+from tests.conftest import DatabaseFactory
+from tests.support import alembic, postgres
+from tests.support.app import serve
 from tests.support.settings import settings_for
+
+HEAD = "0010_drop_user_bio"
 
 
 def unused_port() -> int:
@@ -17,26 +22,26 @@ def unused_port() -> int:
         return port
 
 
-def unreachable_settings_url() -> object:
-    return postgres.database_url("nowhere").set(host="127.0.0.1", port=unused_port())
-
-
 async def test_live_and_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
     live = await client.get("/health/live")
     ready = await client.get("/health/ready")
 
     assert (live.status_code, live.json()["status"]) == (200, "ok")
-    assert (ready.status_code, ready.json()["status"]) == (200, "ok")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ok",
+        "reason": None,
+        "database_revision": HEAD,
+        "required_revision": HEAD,
+    }
 
 
 async def test_without_a_database_live_is_200_ready_503_and_requests_503() -> None:
-    app = create_app(settings_for(unreachable_settings_url()))  # type: ignore[arg-type]
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            live = await client.get("/health/live")
-            ready = await client.get("/health/ready")
-            request = await client.get("/users/1")
+    nowhere = postgres.database_url("nowhere").set(host="127.0.0.1", port=unused_port())
+    async with serve(create_app(settings_for(nowhere))) as client:
+        live = await client.get("/health/live")
+        ready = await client.get("/health/ready")
+        request = await client.get("/users/1")
 
     assert live.status_code == 200
     assert ready.status_code == 503
@@ -47,3 +52,60 @@ async def test_without_a_database_live_is_200_ready_503_and_requests_503() -> No
     assert request.status_code == 503
     assert request.json() == {"detail": "The database is unavailable; try again shortly."}
     assert request.headers["retry-after"] == "5"
+
+
+async def test_not_ready_until_the_migrations_ran(fresh_database: DatabaseFactory) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url, "0007_drop_user_name")
+
+    async with serve(create_app(settings_for(url))) as client:
+        behind = await client.get("/health/ready")
+        await alembic.upgrade(url)
+        caught_up = await client.get("/health/ready")
+
+    assert behind.status_code == 503
+    assert behind.json()["reason"] == (
+        f"the database schema is at 0007_drop_user_name; this code needs {HEAD}: "
+        "run alembic upgrade head"
+    )
+    assert behind.json()["database_revision"] == "0007_drop_user_name"
+    assert caught_up.status_code == 200
+
+
+async def test_not_ready_on_an_empty_database(fresh_database: DatabaseFactory) -> None:
+    async with serve(create_app(settings_for(await fresh_database()))) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["reason"].startswith("the database has no migrations applied")
+
+
+async def test_ready_when_a_newer_release_already_migrated(committed_database: URL) -> None:
+    """Release N-1 keeps serving after release N's revisions ran: unknown revision = newer."""
+    url = committed_database
+    await postgres.execute(url, "UPDATE alembic_version SET version_num = '0011_from_the_future'")
+
+    async with serve(create_app(settings_for(url))) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["database_revision"] == "0011_from_the_future"
+
+
+async def test_a_documented_minimum_lets_code_serve_an_older_schema(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url, "0007_drop_user_name")
+    settings = settings_for(url, schema_min_revision="0007_drop_user_name")
+
+    async with serve(create_app(settings)) as client:
+        response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["required_revision"] == "0007_drop_user_name"
+
+
+def test_an_unknown_minimum_is_refused_at_startup() -> None:
+    with pytest.raises(ValueError, match="SCHEMA_MIN_REVISION 'nope' is not a known revision"):
+        create_app(settings_for(postgres.database_url("x"), schema_min_revision="nope"))

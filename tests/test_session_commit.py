@@ -8,7 +8,6 @@ from typing import Annotated
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from app.api.deps import get_session
 from app.main import create_app
 from app.models import User
 from tests.support import postgres
+from tests.support.app import serve
 from tests.support.settings import settings_for
 
 REJECTED_DOMAIN = "reject-at-commit.example"
@@ -53,10 +53,8 @@ async def count_users(url: URL, email: str) -> object:
 async def post_user(
     app: FastAPI, path: str, email: str, *, raise_app_exceptions: bool = True
 ) -> httpx.Response:
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            return await client.post(path, json={"email": email, "full_name": "Lee"})
+    async with serve(app, raise_app_exceptions=raise_app_exceptions) as client:
+        return await client.post(path, json={"email": email, "full_name": "Lee"})
 
 
 async def test_a_write_is_committed_before_the_201(committing_client: httpx.AsyncClient) -> None:

@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings
+from tests.support.alembic import ROOT
 
 
 @pytest.mark.parametrize(
@@ -70,3 +71,13 @@ def test_a_nonsense_pool_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(ValidationError, match="pool_size"):
         Settings(_env_file=None)
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = {
+        line.split("=", 1)[0].lower()
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+
+    assert set(Settings.model_fields) <= documented

@@ -42,7 +42,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "users",
-        sa.Column("role", sa.String(length=20), nullable=True, server_default="member"),
+        sa.Column("role", sa.Text(), nullable=True, server_default="member"),
     )
 
 

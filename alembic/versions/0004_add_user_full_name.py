@@ -37,7 +37,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("users", sa.Column("full_name", sa.String(length=200), nullable=True))
+    op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:

@@ -2,7 +2,8 @@
 
 `live` says the process answers; it never touches the database, so a database outage does not
 make an orchestrator restart every healthy app process. `ready` says this process can serve
-requests now: it takes a pooled connection and runs a query.
+requests now: a pooled connection works, and the database has the schema this code needs
+(app.schema_version), so a replica never takes traffic before its migrations have run.
 """
 
 import asyncio
@@ -11,8 +12,9 @@ import logging
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.schema_version import SchemaRequirement, database_heads
 
 router = APIRouter(prefix="/health", tags=["health"])
 log = logging.getLogger(__name__)
@@ -25,6 +27,11 @@ class Health(BaseModel):
     reason: str | None = None
 
 
+class Readiness(Health):
+    database_revision: str | None = None
+    required_revision: str | None = None
+
+
 @router.get("/live", response_model=Health)
 async def live() -> Health:
     return Health(status="ok")
@@ -32,23 +39,34 @@ async def live() -> Health:
 
 @router.get(
     "/ready",
-    response_model=Health,
-    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Health}},
+    response_model=Readiness,
+    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
 )
-async def ready(request: Request) -> Health | JSONResponse:
+async def ready(request: Request) -> Readiness | JSONResponse:
     engine: AsyncEngine = request.app.state.engine
+    requirement: SchemaRequirement = request.app.state.schema_requirement
     try:
         # Bounded: a probe that hangs is worse than one that fails.
         async with asyncio.timeout(READY_CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            heads = await database_heads(connection)
     except Exception as exc:  # any failure means "not ready"; the reason says which
-        reason = f"database unreachable: {_describe(exc)}"
-        log.warning("readiness check failed: %s", reason)
-        return JSONResponse(
-            Health(status="unavailable", reason=reason).model_dump(),
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        return _unavailable(
+            Readiness(status="unavailable", reason=f"database unreachable: {_describe(exc)}")
         )
-    return Health(status="ok")
+    readiness = Readiness(
+        status="ok",
+        database_revision=", ".join(sorted(heads)) or None,
+        required_revision=requirement.required,
+    )
+    if (problem := requirement.problem(heads)) is not None:
+        readiness.status, readiness.reason = "unavailable", f"{problem}: run alembic upgrade head"
+        return _unavailable(readiness)
+    return readiness
+
+
+def _unavailable(readiness: Readiness) -> JSONResponse:
+    log.warning("readiness check failed: %s", readiness.reason)
+    return JSONResponse(readiness.model_dump(), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 def _describe(exc: BaseException) -> str:

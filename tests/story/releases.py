@@ -18,22 +18,22 @@ def _users(*extra: sa.Column[Any]) -> sa.Table:
         "users",
         sa.MetaData(),
         sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
-        sa.Column("email", sa.String(320)),
+        sa.Column("email", sa.Text),
         *extra,
         sa.Column("created_at", sa.DateTime(timezone=True)),
     )
 
 
 def _name() -> sa.Column[Any]:
-    return sa.Column("name", sa.String(200))
+    return sa.Column("name", sa.Text)
 
 
 def _full_name() -> sa.Column[Any]:
-    return sa.Column("full_name", sa.String(200))
+    return sa.Column("full_name", sa.Text)
 
 
 def _role() -> sa.Column[Any]:
-    return sa.Column("role", sa.String(20))
+    return sa.Column("role", sa.Text)
 
 
 def _bio() -> sa.Column[Any]:

@@ -2,8 +2,10 @@
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +70,38 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`alembic ARGS`."""
     return run_tool("alembic", *args, url=url, cwd=cwd, **extra_env)
+
+
+def project_copy(into: Path) -> Path:
+    """alembic.ini, alembic/ and the ruff config in a scratch folder, where a test may add or
+    break revisions; `app` still imports from the real project (set PYTHONPATH=ROOT)."""
+    shutil.copy(ROOT / "alembic.ini", into)
+    shutil.copy(ROOT / "pyproject.toml", into)
+    shutil.copytree(
+        ROOT / "alembic", into / "alembic", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return into
+
+
+def add_revision(project: Path, revision: str, down_revision: str, body: str) -> None:
+    """Write a revision file into a project copy; `body` is the upgrade() function's body."""
+    (project / "alembic" / "versions" / f"{revision}.py").write_text(
+        f'''"""A revision written by a test."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{textwrap.indent(textwrap.dedent(body).strip(), "    ")}
+
+
+def downgrade() -> None:
+    pass
+'''
+    )

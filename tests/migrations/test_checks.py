@@ -1,0 +1,185 @@
+"""The migration checks a CI should run, each shown to pass here and to fail when it should."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from app.db import Base
+from scripts import lint_migrations
+from tests.conftest import DatabaseFactory
+from tests.support import alembic, postgres
+from tests.support.alembic import ROOT, add_revision, project_copy, run_cli, subprocess_env
+
+HEAD = "0010_drop_user_bio"
+HEADS_CHECK = ROOT / "scripts" / "check-migration-heads.sh"
+NOWHERE = postgres.database_url("nowhere").set(host="127.0.0.1", port=1)
+
+
+def run(*command: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        input=stdin,
+        cwd=ROOT,
+        env=subprocess_env(None, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+# --- one head ----------------------------------------------------------------------------
+
+
+def test_heads_check_passes_with_one_head() -> None:
+    result = run(str(HEADS_CHECK))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"one migration head: {HEAD} (head)"
+
+
+def test_heads_check_fails_on_a_second_head(tmp_path: Path) -> None:
+    project = project_copy(tmp_path)
+    add_revision(project, "0011_parallel_feature", "0009_merge_index_and_bio", "pass")
+
+    result = run(str(HEADS_CHECK), ALEMBIC_CONFIG=str(project / "alembic.ini"))
+
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: 2 migration heads (")
+    assert "0011_parallel_feature (head)" in line
+    assert f"{HEAD} (head)" in line
+    assert line.endswith('join them with: alembic merge -m "merge ..." heads')
+
+
+# --- offline equals online ---------------------------------------------------------------
+
+
+def schema_dump(url: URL) -> list[str]:
+    result = run(
+        "pg_dump", "--schema-only", "--no-owner", "--no-privileges", postgres.plain_dsn(url)
+    )
+    assert result.returncode == 0, result.stderr
+    # Comments carry object names only; restrict/unrestrict keys differ per dump (PG >= 17.6).
+    return [
+        line
+        for line in result.stdout.splitlines()
+        if line.strip() and not line.startswith(("--", "\\restrict", "\\unrestrict"))
+    ]
+
+
+async def test_offline_sql_applied_with_psql_gives_the_online_schema(
+    fresh_database: DatabaseFactory,
+) -> None:
+    offline, online = await fresh_database(), await fresh_database()
+    sql = run_cli("upgrade", "head", "--sql", url=NOWHERE)
+    assert sql.returncode == 0, sql.stderr
+
+    applied = run(
+        "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", postgres.plain_dsn(offline), stdin=sql.stdout
+    )
+    await alembic.upgrade(online)
+
+    assert applied.returncode == 0, applied.stderr
+    assert schema_dump(offline) == schema_dump(online)
+    for url in (offline, online):
+        assert await postgres.fetchval(url, "SELECT version_num FROM alembic_version") == HEAD
+
+
+# --- stamping a database made without Alembic ----------------------------------------------
+
+
+async def test_create_all_then_stamp_head_passes_the_drift_check(
+    fresh_database: DatabaseFactory, migrated_template: str
+) -> None:
+    url = await fresh_database()
+    async with postgres.connect(url) as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.commit()
+
+    stamped = run_cli("stamp", "head", url=url)
+    check = run_cli("check", url=url)
+
+    assert stamped.returncode == 0, stamped.stderr
+    assert check.returncode == 0, check.stdout + check.stderr
+    migrated = postgres.database_url(migrated_template)
+    assert await postgres.schema_fingerprint(url) == await postgres.schema_fingerprint(migrated)
+
+
+# --- a failing revision changes nothing --------------------------------------------------
+
+
+async def test_a_revision_that_fails_midway_leaves_schema_and_version_as_they_were(
+    tmp_path: Path, committed_database: URL
+) -> None:
+    project = project_copy(tmp_path)
+    add_revision(
+        project,
+        "0011_fails_midway",
+        HEAD,
+        """
+        op.add_column("users", sa.Column("nickname", sa.Text()))
+        op.create_index("ix_users_nickname", "users", ["nickname"])
+        op.execute("SELECT 1 / 0")
+        """,
+    )
+    before = await postgres.schema_fingerprint(committed_database)
+
+    result = run_cli(
+        "-c",
+        str(project / "alembic.ini"),
+        "upgrade",
+        "head",
+        url=committed_database,
+        PYTHONPATH=str(ROOT),
+    )
+
+    assert result.returncode != 0
+    assert "division by zero" in result.stderr
+    assert await postgres.schema_fingerprint(committed_database) == before
+    assert (
+        await postgres.fetchval(committed_database, "SELECT version_num FROM alembic_version")
+        == HEAD
+    )
+
+
+# --- migration lint ------------------------------------------------------------------------
+
+
+def test_every_revision_passes_squawk(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lint_migrations.main([]) == 0, capsys.readouterr().out
+
+
+def test_squawk_reports_the_unsafe_forms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = project_copy(tmp_path)
+    naive = {
+        "0011_plain_index": 'op.create_index("ix_users_role", "users", ["role"])',
+        "0012_required_column": 'op.add_column("users", sa.Column("score", sa.BigInteger(), '
+        "nullable=False))",
+        "0013_nullable_column": 'op.add_column("users", sa.Column("nickname", sa.Text()))',
+        "0014_direct_not_null": 'op.alter_column("users", "nickname", nullable=False)',
+    }
+    parent = HEAD
+    for revision, body in naive.items():
+        add_revision(project, revision, parent, body)
+        parent = revision
+
+    status = lint_migrations.main(["-c", str(project / "alembic.ini"), *naive])
+
+    report = capsys.readouterr().out
+    assert status == 1
+    reported = {
+        revision: set(re.findall(r"warning: ([a-z-]+)", section))
+        for revision, section in re.findall(
+            r"^(\d{4}_\w+):\n(.*?)(?=^\d{4}_|^squawk:)", report, re.M | re.S
+        )
+    }
+    assert "require-concurrent-index-creation" in reported["0011_plain_index"]
+    assert "adding-required-field" in reported["0012_required_column"]
+    assert "adding-not-nullable-field" in reported["0014_direct_not_null"]
+    assert "0013_nullable_column" not in reported
