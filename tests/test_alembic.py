@@ -23,6 +23,15 @@ def test_offline_sql_needs_no_database() -> None:
     assert "SET statement_timeout = 60000;" in head
 
 
+def test_history_needs_no_database() -> None:
+    result = run_cli("history", url=NOWHERE)
+
+    assert result.returncode == 0, result.stderr
+    assert "0008_add_user_bio, 0008_index_users_full_name_id -> 0009_merge_index_and_bio" in (
+        result.stdout
+    )
+
+
 def test_one_head() -> None:
     result = run_cli("heads", url=NOWHERE)
 

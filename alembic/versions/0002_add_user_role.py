@@ -14,7 +14,8 @@ Downgrade:  drops the column, and the roles set since. Nothing else held them.
 
 Why nullable, when a constant default makes `ADD COLUMN ... NOT NULL DEFAULT 'member'` just as
 instant on PostgreSQL >= 11? Because that shortcut exists only for a constant default. A
-volatile default (now(), gen_random_uuid()) rewrites the whole table under ACCESS EXCLUSIVE;
+volatile default (clock_timestamp(), gen_random_uuid()) rewrites the whole table under
+ACCESS EXCLUSIVE (now() is stable, not volatile: it is evaluated once, and stays instant);
 a value computed per row from other data, or a column with no sensible default, cannot be
 NOT NULL on day one. The general pattern is this expand (nullable, default for new rows) and a
 contract one release later (0003: backfill, then NOT NULL without a table scan). The same

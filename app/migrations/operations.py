@@ -77,44 +77,50 @@ def long_running_statements() -> Iterator[None]:
 def backfill_in_batches(table: str, assignments: str, where: str, *, key: str = "id") -> None:
     """`UPDATE table SET assignments WHERE where`, one batch of rows per transaction.
 
-    Batches walk `key` (a positive integer, e.g. an identity primary key) upwards, so the run
-    ends even while live releases insert rows; it is resumable, because `where` selects only
-    the rows still to do, and a re-run skips the rest. `where` is checked again on the row
-    version the UPDATE locks: a row a live release fixed meanwhile is left as it is, and
-    `assignments` reads the row as it is now, never a stale copy.
+    Each batch chooses the next rows still to do, walking `key` (a positive integer, e.g. an
+    identity primary key) upwards, and updates them; the walk continues after the last key
+    chosen, whether or not each chosen row still needed the update. So the run ends even while
+    live releases insert rows, and a batch whose rows a live release fixed meanwhile does not
+    end it early. `where` is checked again on the row version the UPDATE locks: a row fixed
+    meanwhile is left as it is, and `assignments` reads the row as it is now, never a stale
+    copy. A re-run after a failure resumes: committed batches are done, and `where` skips them.
 
     Call it outside any `autocommit_block()`; it opens its own.
     """
     settings = migration_settings()
     size = settings.migration_backfill_batch_size
     t, k = _quote(table), _quote(key)
-    batch = (
-        f"UPDATE {t} SET {assignments} "
-        f"WHERE {k} IN (SELECT {k} FROM {t} WHERE {k} > :after AND ({where}) "
-        f"ORDER BY {k} LIMIT {size}) AND ({where}) RETURNING {k}"
+    chosen_and_updated = (
+        f"WITH chosen AS (SELECT {k} FROM {t} WHERE {k} > :after AND ({where}) "
+        f"ORDER BY {k} LIMIT {size}), "
+        f"updated AS (UPDATE {t} SET {assignments} "
+        f"WHERE {k} IN (SELECT {k} FROM chosen) AND ({where}) RETURNING 1)"
     )
     with op.get_context().autocommit_block():
         if _offline():
             # psql runs a DO block outside a transaction, so it may COMMIT after each batch.
             # The block is one statement, hence the long timeout; each batch is still short.
-            plpgsql_batch = batch.replace(":after", "after_key")
+            batch = chosen_and_updated.replace(":after", "after_key")
             with long_running_statements():
                 op.execute(
                     f"DO $$\nDECLARE\n    after_key bigint := 0;\n    last_key bigint;\n"
-                    f"BEGIN\n    LOOP\n        WITH batch AS ({plpgsql_batch})\n"
-                    f"        SELECT max({k}) INTO last_key FROM batch;\n"
+                    f"BEGIN\n    LOOP\n        {batch}\n"
+                    f"        SELECT max({k}) INTO last_key FROM chosen;\n"
                     f"        EXIT WHEN last_key IS NULL;\n        after_key := last_key;\n"
                     f"        COMMIT;\n    END LOOP;\nEND $$"
                 )
             return
+        batch_sql = text(
+            chosen_and_updated
+            + f" SELECT (SELECT max({k}) FROM chosen), (SELECT count(*) FROM updated)"
+        )
         bind = op.get_bind()
         after, done = 0, 0
         while True:
-            keys = bind.execute(text(batch), {"after": after}).scalars().all()
-            if not keys:
+            last, updated = bind.execute(batch_sql, {"after": after}).one()
+            if last is None:
                 break
-            done += len(keys)
-            after = max(keys)
+            done, after = done + updated, last
             log.info("backfill %s: %d rows updated so far (up to %s %d)", table, done, key, after)
         log.info("backfill %s: done, %d rows updated", table, done)
 
@@ -129,6 +135,9 @@ def set_not_null(table: str, column: str) -> None:
     3. SET NOT NULL: ACCESS EXCLUSIVE again, but PostgreSQL >= 12 sees the valid check and
        skips the scan: milliseconds.
     4. DROP the check, now redundant.
+
+    If step 2 fails (a NULL is left), the NOT VALID check stays behind until the re-run
+    replaces it, and meanwhile refuses new NULLs: which no live release writes anyway.
 
     Call it outside any `autocommit_block()`; it opens its own.
     """
@@ -164,7 +173,9 @@ def create_index_concurrently(name: str, table: str, columns: Sequence[str]) -> 
     """
     with op.get_context().autocommit_block(), long_running_statements():
         if _offline():
-            op.execute(f"-- Replaces an INVALID {name} left by a failed build (online: only then).")
+            op.get_context().impl.static_output(
+                f"-- Replaces an INVALID {name} left by a failed build (online: only then)."
+            )
             op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
         else:
             valid = op.get_bind().scalar(

@@ -1,6 +1,7 @@
 """The migration checks a CI should run, each shown to pass here and to fail when it should."""
 
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -41,18 +42,26 @@ def test_heads_check_passes_with_one_head() -> None:
     assert result.stdout.strip() == f"one migration head: {HEAD} (head)"
 
 
-def test_heads_check_fails_on_a_second_head(tmp_path: Path) -> None:
+def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Path) -> None:
     project = project_copy(tmp_path)
     add_revision(project, "0011_parallel_feature", "0009_merge_index_and_bio", "pass")
+    config = {"ALEMBIC_CONFIG": str(project / "alembic.ini")}
 
-    result = run(str(HEADS_CHECK), ALEMBIC_CONFIG=str(project / "alembic.ini"))
+    failed = run(str(HEADS_CHECK), **config)
 
-    assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
+    assert failed.returncode == 1
+    [line] = failed.stderr.strip().splitlines()
     assert line.startswith("error: 2 migration heads (")
     assert "0011_parallel_feature (head)" in line
     assert f"{HEAD} (head)" in line
-    assert line.endswith('join them with: alembic merge -m "merge ..." heads')
+    advice = 'alembic merge --rev-id 0012_merge_heads -m "merge heads" heads'
+    assert line.endswith(f"join them with: {advice}")
+
+    # The advice, run as printed (no database needed), leaves one head again.
+    merged = run_cli(*shlex.split(advice)[1:], url=NOWHERE, cwd=project, PYTHONPATH=str(ROOT))
+    assert merged.returncode == 0, merged.stderr
+    assert (project / "alembic" / "versions" / "0012_merge_heads.py").is_file()
+    assert run(str(HEADS_CHECK), **config).returncode == 0
 
 
 # --- offline equals online ---------------------------------------------------------------

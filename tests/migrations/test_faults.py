@@ -12,7 +12,7 @@ import asyncio
 import random
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from tests.support import alembic, postgres
 from tests.support.alembic import ROOT, VENV_BIN, subprocess_env
 from tests.support.processes import entrypoint
 from tests.support.proxy import Proxy
+from tests.support.waiting import eventually
 
 LOCK_TIMEOUT_MS = 300
 REVISION_COUNT = 11
@@ -71,13 +72,6 @@ def start_runner(url: URL, log: Path, **env: str) -> Runner:
             text=True,
         )
     return Runner(process, log)
-
-
-async def eventually(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {DEADLINE_SECONDS}s for {what}"
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

@@ -1,12 +1,17 @@
 """The shared migration helpers recover from the failures they promise to recover from."""
 
+import asyncio
+import logging
+
 import asyncpg
 import pytest
+from alembic.util import CommandError
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
+from tests.support.waiting import eventually
 
 INDEX_STATE = """
 SELECT i.indisvalid, pg_get_indexdef(i.indexrelid)
@@ -96,3 +101,78 @@ async def test_not_null_fails_cleanly_on_a_null_and_succeeds_once_it_is_fixed(
         url, "SELECT count(*) FROM pg_constraint WHERE conname = 'ck_users_full_name_not_null'"
     )
     assert checks == 0
+
+
+async def rows_at_0004(fresh_database: DatabaseFactory, count: int) -> URL:
+    """Release 2's rows: a name each and no full_name yet, as 0005 finds them."""
+    url = await fresh_database()
+    await alembic.upgrade(url, "0004_add_user_full_name")
+    await postgres.execute(
+        url,
+        f"INSERT INTO users (email, name) SELECT 'u' || i || '@example.com', 'User ' || i "
+        f"FROM generate_series(1, {count}) AS i",
+    )
+    return url
+
+
+async def migration_waits_for_a_lock(url: URL) -> bool:
+    waiting = await postgres.fetchval(
+        url,
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 'alembic' AND wait_event_type = 'Lock'",
+    )
+    return bool(waiting)
+
+
+async def test_backfill_goes_on_past_a_batch_that_live_writers_fixed_first(
+    fresh_database: DatabaseFactory,
+) -> None:
+    """The batch's UPDATE waits for rows a live release is changing; when it gets them, the
+    release has already written full_name, so the UPDATE changes none of them. The rows after
+    that batch must still be copied."""
+    url = await rows_at_0004(fresh_database, 6)
+    writer = await postgres.connect_raw(url)
+    transaction = writer.transaction()
+    await transaction.start()
+    await writer.execute("UPDATE users SET full_name = name WHERE id IN (1, 2)")
+
+    migration = asyncio.create_task(
+        alembic.upgrade(url, "0005_backfill_user_full_name", migration_backfill_batch_size=2)
+    )
+    await eventually(lambda: migration_waits_for_a_lock(url), "the backfill to wait for a row")
+    await transaction.commit()
+    await writer.close()
+    await migration
+
+    missing = await postgres.fetchval(
+        url, "SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM name"
+    )
+    assert missing == 0
+
+
+async def test_an_interrupted_backfill_keeps_its_batches_and_resumes(
+    fresh_database: DatabaseFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = await rows_at_0004(fresh_database, 10)
+    settings = {"migration_backfill_batch_size": 3, "migration_lock_timeout_ms": 200}
+    blocker = await postgres.connect_raw(url)
+    transaction = blocker.transaction()
+    await transaction.start()
+    await blocker.execute("SELECT * FROM users WHERE id = 8 FOR UPDATE")
+
+    with pytest.raises(CommandError, match="could not get a lock within 200ms"):
+        await alembic.upgrade(url, "0005_backfill_user_full_name", migration_attempts=1, **settings)
+    copied = await postgres.fetchval(
+        url, "SELECT array_agg(id ORDER BY id) FROM users WHERE full_name = name"
+    )
+    await transaction.rollback()
+    await blocker.close()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="app.migrations"):
+        await alembic.upgrade(url, "0005_backfill_user_full_name", **settings)
+
+    assert copied == [1, 2, 3, 4, 5, 6]  # two batches committed before the third one timed out
+    assert "backfill users: done, 4 rows updated" in caplog.text  # the re-run did only the rest
+    assert await postgres.fetchval(url, "SELECT version_num FROM alembic_version") == (
+        "0005_backfill_user_full_name"
+    )

@@ -96,6 +96,11 @@ async def run_as(url: URL, writer: Release) -> None:
         await writer.read(connection, user_id)
 
 
+async def read_as(url: URL, reader: Release) -> None:
+    async with postgres.transaction(url) as connection:
+        await reader.read_all(connection)
+
+
 async def test_dropping_name_one_release_early_breaks_the_live_release(
     story_database: URL,
 ) -> None:
@@ -105,6 +110,9 @@ async def test_dropping_name_one_release_early_breaks_the_live_release(
 
     await alembic.upgrade(story_database, "0007_drop_user_name")
 
+    # Its every SELECT lists the column, and so does its every INSERT.
+    with pytest.raises(DBAPIError, match=r"column users\.name does not exist"):
+        await read_as(story_database, release(4))
     with pytest.raises(DBAPIError, match='column "name" of relation "users" does not exist'):
         await run_as(story_database, release(4))
 
@@ -124,6 +132,8 @@ async def test_dropping_bio_while_release_7_is_live_breaks_it(story_database: UR
 
     await alembic.upgrade(story_database, "0010_drop_user_bio")
 
+    with pytest.raises(DBAPIError, match=r"column users\.bio does not exist"):
+        await read_as(story_database, release(7))
     with pytest.raises(DBAPIError, match='column "bio" of relation "users" does not exist'):
         await run_as(story_database, release(7))
     await run_as(story_database, release(8))

@@ -2,9 +2,13 @@
 
 Each prober session gives up on any lock it waits for longer than twice the migration's
 lock_timeout. The migration's exclusive locks are taken only for catalog changes (milliseconds)
-and are waited for at most lock_timeout, so no prober may ever give up: a revision that held
-ACCESS EXCLUSIVE (or SHARE, like a plain CREATE INDEX) through a table scan or a long UPDATE
-would make one.
+and are waited for at most lock_timeout, so no prober may ever give up.
+
+What this shows is the safe series keeping a table of 100,000 rows open, with the rows to
+backfill. It is no proof that each naive form would fail here: at this size a plain
+SET NOT NULL scan or CREATE INDEX takes well under the bound (a one-statement UPDATE of the
+whole table, followed by another ALTER in the same transaction, did fail it when tried).
+bench/ measures the naive forms against the safe ones at 1,000,000 rows.
 """
 
 import asyncio
