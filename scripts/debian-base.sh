@@ -10,6 +10,7 @@
 # clone and CI run on the machine share it. It is built again when the recipe below changes or
 # the tarball is a week old (Debian's security updates come in). To clear the cache:
 #   rm -rf /var/cache/fastapi-alembic-template
+# DEBIAN_MIRROR picks another mirror than deb.debian.org.
 set -euo pipefail
 
 readonly SUITE=bookworm
@@ -45,7 +46,11 @@ if [[ -z $(find "$tarball" -mtime -"$MAX_AGE_DAYS" 2>/dev/null) ]]; then
     if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$MIRROR" \
         >"$rootfs.log" 2>&1; then
         tail -n 5 "$rootfs.log" >&2
-        die "debootstrap failed (its last lines are above)"
+        [[ -e $tarball ]] || die "debootstrap failed (its last lines are above)"
+        # A refresh that failed (the mirror unreachable, say) is no reason to stop the build.
+        echo "warning: debootstrap failed; using the tarball of $(date -r "$tarball" +%F)" >&2
+        echo "$tarball"
+        exit 0
     fi
     for path in "${TRIM[@]}"; do
         find "$rootfs/$path" -mindepth 1 \( -type f -o -type l \) -delete
