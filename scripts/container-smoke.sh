@@ -190,7 +190,7 @@ check "GET /health/ready answers 200" test "$ready" = 200
 created_status=$(curl --silent --show-error --output "$work/created.json" \
     --dump-header "$work/headers" --write-out '%{http_code}' \
     --header 'content-type: application/json' \
-    --data '{"email": "smoke@example.com", "name": "Smoke"}' "$base_url/users")
+    --data '{"email": "smoke@example.com", "full_name": "Smoke Test"}' "$base_url/users")
 location=$(awk 'tolower($1) == "location:" { print $2 }' "$work/headers" | tr -d '\r')
 fetched_status=$(curl --silent --show-error --output "$work/fetched.json" \
     --write-out '%{http_code}' "$base_url$location")
