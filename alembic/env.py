@@ -19,6 +19,7 @@ Alembic's async template (async_engine_from_config + NullPool + connection.run_s
 import asyncio
 import io
 import re
+import sys
 from collections.abc import Iterable
 from logging.config import fileConfig
 from typing import Any
@@ -27,6 +28,7 @@ from alembic import context
 from alembic.operations import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
@@ -131,6 +133,36 @@ def run_without_database() -> None:
         context.run_migrations()
 
 
+def database_is_ahead() -> bool:
+    """An upgrade to head on a database a newer release has migrated: nothing to do.
+
+    Happens whenever an instance of the previous release restarts during (or after) a rolling
+    deploy, or when the code is rolled back. Alembic itself would stop with "Can't locate
+    revision", and the old release would crash-loop instead of serving, as it can.
+    """
+    scripts = ScriptDirectory.from_config(config)
+    try:
+        target = context.get_revision_argument()  # "head" arrives resolved to the head's id
+    except KeyError:  # a command with no destination (check, current)
+        return False
+    targets = {target} if isinstance(target, str) else set(target or ())
+    if not targets or not targets <= set(scripts.get_heads()):
+        return False
+    unknown = []
+    for head in context.get_context().get_current_heads():
+        try:
+            scripts.get_revision(head)
+        except CommandError:
+            unknown.append(head)
+    if unknown:
+        print(
+            f"the database is at {', '.join(unknown)}, newer than this code's revisions "
+            f"(a later release migrated it): nothing to upgrade",
+            file=sys.stderr,
+        )
+    return bool(unknown)
+
+
 def do_run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -138,6 +170,8 @@ def do_run_migrations(connection: Connection) -> None:
         process_revision_directives=process_revision_directives,
         **COMPARE_OPTIONS,
     )
+    if database_is_ahead():
+        return
     with context.begin_transaction():
         context.run_migrations()
 
@@ -159,12 +193,13 @@ async def run_async_migrations(settings: Settings) -> None:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)
 
-    async def describe_failure() -> str:
+    async def describe_failure(statement: str) -> tuple[str, str]:
         async with engine.connect() as connection:
             heads = await connection.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_heads()
             )
-        return runtime.next_revisions(ScriptDirectory.from_config(config), heads)
+            holders = await runtime.lock_holders(connection, statement)
+        return runtime.next_revisions(ScriptDirectory.from_config(config), heads), holders
 
     try:
         async with runtime.single_runner(engine, settings):

@@ -57,20 +57,23 @@ def _lint_note(rules: str, why: str) -> None:
 
 
 @contextmanager
-def long_running_statements() -> Iterator[None]:
+def long_running_statements(*, long_lock_waits: bool = True) -> Iterator[None]:
     """Allow the enclosed statements to wait and run long: for those that block no traffic.
 
     VALIDATE CONSTRAINT and CREATE INDEX CONCURRENTLY take SHARE UPDATE EXCLUSIVE, which
     conflicts with no SELECT, INSERT, UPDATE or DELETE, so waiting for it queues nobody behind
-    it. The usual short timeouts would only make them fail for no gain.
+    it. The usual short timeouts would only make them fail for no gain. Statements that take
+    row locks (a backfill) keep the short lock timeout: `long_lock_waits=False`.
     """
     settings = migration_settings()
-    op.execute(f"SET lock_timeout = {settings.migration_long_statement_timeout_ms}")
+    if long_lock_waits:
+        op.execute(f"SET lock_timeout = {settings.migration_long_statement_timeout_ms}")
     op.execute(f"SET statement_timeout = {settings.migration_long_statement_timeout_ms}")
     try:
         yield
     finally:
-        op.execute(f"SET lock_timeout = {settings.migration_lock_timeout_ms}")
+        if long_lock_waits:
+            op.execute(f"SET lock_timeout = {settings.migration_lock_timeout_ms}")
         op.execute(f"SET statement_timeout = {settings.migration_statement_timeout_ms}")
 
 
@@ -99,9 +102,10 @@ def backfill_in_batches(table: str, assignments: str, where: str, *, key: str = 
     with op.get_context().autocommit_block():
         if _offline():
             # psql runs a DO block outside a transaction, so it may COMMIT after each batch.
-            # The block is one statement, hence the long timeout; each batch is still short.
+            # The block is one statement, hence the long statement timeout; each batch is
+            # still short, and still gives up on a row lock after lock_timeout.
             batch = chosen_and_updated.replace(":after", "after_key")
-            with long_running_statements():
+            with long_running_statements(long_lock_waits=False):
                 op.execute(
                     f"DO $$\nDECLARE\n    after_key bigint := 0;\n    last_key bigint;\n"
                     f"BEGIN\n    LOOP\n        {batch}\n"

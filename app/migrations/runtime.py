@@ -12,6 +12,7 @@
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -20,19 +21,36 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # Any constant works: advisory locks are scoped to the current database. This one spells
-# "alembic" in ASCII, so it is recognisable in pg_locks (classid 0, objid 1634495845...).
+# "alembic" in ASCII; pg_locks shows its high and low halves as classid 6384741 and objid
+# 1835166051.
 RUNNER_LOCK_KEY = 0x616C656D626963
 
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout expired
 DEADLOCK_DETECTED = "40P01"
+QUERY_CANCELED = "57014"  # statement_timeout expired (or a cancel request)
 RETRYABLE = {LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED}
+
+# Who holds locks on the tables a failed statement names (any identifier in it that is a
+# table of the current schema), for the failure message.
+_LOCK_HOLDERS = text(
+    """
+    SELECT DISTINCT c.relname, a.pid, l.mode, a.state,
+           left(regexp_replace(a.query, '\\s+', ' ', 'g'), 60) AS query
+    FROM pg_locks l
+    JOIN pg_class c ON c.oid = l.relation
+    JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.granted AND a.pid <> pg_backend_pid()
+      AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY(:names)
+    ORDER BY c.relname, a.pid
+    """
+)
 
 _POLL_SECONDS = 0.5
 _REPORT_EVERY_SECONDS = 5.0
@@ -96,6 +114,18 @@ async def single_runner(engine: AsyncEngine, settings: Settings) -> AsyncIterato
             )
 
 
+async def lock_holders(connection: AsyncConnection, statement: str) -> str:
+    """'held by pid 42 on users (AccessShareLock, idle in transaction: LOCK TABLE ...)'."""
+    names = sorted(set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", statement)))
+    rows = (await connection.execute(_LOCK_HOLDERS, {"names": names})).all()
+    if not rows:
+        return "the session holding the lock has since let go"
+    return "; ".join(
+        f"held by pid {row.pid} on {row.relname} ({row.mode}, {row.state}: {row.query})"
+        for row in rows
+    )
+
+
 def next_revisions(script: ScriptDirectory, current_heads: Iterable[str]) -> str:
     """The revision(s) an upgrade from `current_heads` runs next, for error messages."""
     heads = list(current_heads)
@@ -108,37 +138,56 @@ def next_revisions(script: ScriptDirectory, current_heads: Iterable[str]) -> str
 async def run_with_retries(
     attempt: Callable[[], Awaitable[None]],
     settings: Settings,
-    describe_failure: Callable[[], Awaitable[str]],
+    describe_failure: Callable[[str], Awaitable[tuple[str, str]]],
 ) -> None:
-    """Run `attempt`; retry it on a lock timeout or deadlock, then fail with one clear line."""
+    """Run `attempt`; retry it on a lock timeout or deadlock, then fail with one clear line.
+
+    `describe_failure(statement)` names the revision that failed and who holds the locks the
+    statement needed. A statement timeout is not retried: a schema change that runs that long
+    is rewriting or scanning the table while it holds its lock, and would do so again.
+    """
     for number in range(1, settings.migration_attempts + 1):
         try:
             await attempt()
             return
         except DBAPIError as exc:
-            if sqlstate(exc) not in RETRYABLE:
+            state = sqlstate(exc)
+            if state not in RETRYABLE and not _statement_timeout(exc):
                 raise
-            where = await describe_failure()
             statement = " ".join(str(exc.statement or "").split())[:160]
+            revision, holders = await describe_failure(statement)
+            if _statement_timeout(exc):
+                raise CommandError(
+                    f"revision {revision}: ran longer than "
+                    f"{settings.migration_statement_timeout_ms}ms "
+                    f"(MIGRATION_STATEMENT_TIMEOUT_MS) and was rolled back, for: {statement} "
+                    f"(a schema change this slow rewrites or scans the table under its lock; "
+                    f"see docs/expand-contract.md for the safe form)"
+                ) from None
             reason = (
                 f"could not get a lock within {settings.migration_lock_timeout_ms}ms"
-                if sqlstate(exc) == LOCK_NOT_AVAILABLE
+                if state == LOCK_NOT_AVAILABLE
                 else "deadlock"
             )
             if number == settings.migration_attempts:
                 raise CommandError(
-                    f"revision {where}: {reason} after {number} attempt(s), for: {statement} "
-                    f"(another session holds a conflicting lock; the revision did not complete "
-                    f"and is safe to run again)"
+                    f"revision {revision}: {reason} after {number} attempt(s), for: "
+                    f"{statement}; {holders}; the revision did not complete and is safe to run "
+                    f"again"
                 ) from None
             delay = settings.migration_retry_backoff_seconds * 2 ** (number - 1)
             log.warning(
-                "revision %s: %s (attempt %d of %d), for: %s; retrying in %gs",
-                where,
+                "revision %s: %s (attempt %d of %d), for: %s; %s; retrying in %gs",
+                revision,
                 reason,
                 number,
                 settings.migration_attempts,
                 statement,
+                holders,
                 delay,
             )
             await asyncio.sleep(delay)
+
+
+def _statement_timeout(exc: DBAPIError) -> bool:
+    return sqlstate(exc) == QUERY_CANCELED and "statement timeout" in str(exc.orig)

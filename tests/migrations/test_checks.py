@@ -57,6 +57,20 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
     advice = 'alembic merge --rev-id 0012_merge_heads -m "merge heads" heads'
     assert line.endswith(f"join them with: {advice}")
 
+    # With two heads, `alembic upgrade head` would refuse to run at deploy time (shown here in
+    # offline mode, which needs no database and resolves "head" the same way).
+    refused = run_cli(
+        "-c",
+        config["ALEMBIC_CONFIG"],
+        "upgrade",
+        "head",
+        "--sql",
+        url=NOWHERE,
+        PYTHONPATH=str(ROOT),
+    )
+    assert refused.returncode != 0
+    assert "Multiple head revisions are present" in refused.stdout + refused.stderr
+
     # The advice, run as printed (no database needed), leaves one head again.
     merged = run_cli(*shlex.split(advice)[1:], url=NOWHERE, cwd=project, PYTHONPATH=str(ROOT))
     assert merged.returncode == 0, merged.stderr
@@ -192,3 +206,32 @@ def test_squawk_reports_the_unsafe_forms(
     assert "adding-required-field" in reported["0012_required_column"]
     assert "adding-not-nullable-field" in reported["0014_direct_not_null"]
     assert "0013_nullable_column" not in reported
+
+
+async def test_a_statement_timeout_fails_at_once_in_one_line(
+    tmp_path: Path, committed_database: URL
+) -> None:
+    """Not retried: a schema change this slow is rewriting or scanning under its lock."""
+    project = project_copy(tmp_path)
+    add_revision(project, "0011_slow_rewrite", HEAD, 'op.execute("SELECT pg_sleep(2)")')
+
+    result = run_cli(
+        "-c",
+        str(project / "alembic.ini"),
+        "upgrade",
+        "head",
+        url=committed_database,
+        PYTHONPATH=str(ROOT),
+        MIGRATION_STATEMENT_TIMEOUT_MS="200",
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "retrying" not in result.stderr
+    # Alembic prints its FAILED line on standard output, the log on standard error.
+    assert result.stdout.strip().splitlines() == [
+        "FAILED: revision 0011_slow_rewrite: ran longer than 200ms "
+        "(MIGRATION_STATEMENT_TIMEOUT_MS) and was rolled back, for: SELECT pg_sleep(2) "
+        "(a schema change this slow rewrites or scans the table under its lock; see "
+        "docs/expand-contract.md for the safe form)"
+    ]

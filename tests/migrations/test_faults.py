@@ -170,17 +170,21 @@ async def test_a_lock_that_never_goes_ends_in_one_line_and_no_server(
 ) -> None:
     url = await database_at_release_1(fresh_database)
 
-    async with lock_held(url, "LOCK TABLE users IN ACCESS SHARE MODE"):
+    blocker_pid = []
+    async with lock_held(url, "LOCK TABLE users IN ACCESS SHARE MODE") as blocker:
+        blocker_pid.append(blocker.get_server_pid())
         with entrypoint(url, env={"MIGRATION_ATTEMPTS": "2", **FAST}) as server:
             output, _ = await asyncio.to_thread(server.process.communicate, timeout=60)
 
     assert server.process.returncode != 0
     alarms = [line for line in output.splitlines() if "FAILED" in line or "ERROR" in line]
+    holder_pid = blocker_pid.pop()
     assert alarms == [
         f"FAILED: revision 0002_add_user_role: could not get a lock within {LOCK_TIMEOUT_MS}ms "
-        "after 2 attempt(s), for: ALTER TABLE users ADD COLUMN role TEXT DEFAULT 'member' "
-        "(another session holds a conflicting lock; the revision did not complete and is safe "
-        "to run again)"
+        "after 2 attempt(s), for: ALTER TABLE users ADD COLUMN role TEXT DEFAULT 'member'; "
+        f"held by pid {holder_pid} on users (AccessShareLock, idle in transaction: "
+        "LOCK TABLE users IN ACCESS SHARE MODE); the revision did not complete and is safe to "
+        "run again"
     ]
     assert "Traceback" not in output
     assert "Started server process" not in output  # uvicorn never started
@@ -240,3 +244,43 @@ async def test_readiness_follows_the_database_away_and_back(
     assert away.json()["reason"].startswith("database unreachable")
     assert live_while_away.status_code == 200
     assert back.status_code == 200
+
+
+async def test_a_replica_waits_for_the_runner_lock_only_so_long(
+    fresh_database: DatabaseFactory, tmp_path: Path
+) -> None:
+    url = await fresh_database()
+    holder = await postgres.connect_raw(url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", RUNNER_LOCK_KEY)
+        runner = start_runner(url, tmp_path / "alembic.log", MIGRATION_RUNNER_WAIT_SECONDS="1")
+        status = await runner.finish()
+    finally:
+        await holder.close()
+
+    assert status != 0
+    assert f"another migration runner (pid {holder.get_server_pid()}) is migrating" in (
+        runner.output
+    )
+    assert runner.output.strip().splitlines()[-1] == (
+        "FAILED: another migration runner held the lock for longer than 1s "
+        "(MIGRATION_RUNNER_WAIT_SECONDS); giving up"
+    )
+
+
+async def test_an_old_replica_restarting_after_a_newer_release_migrated_starts(
+    committed_database: URL,
+) -> None:
+    """Release N-1 restarts mid-rollout: the database is at a revision it has never seen."""
+    await postgres.execute(
+        committed_database, "UPDATE alembic_version SET version_num = '0011_from_the_future'"
+    )
+
+    with entrypoint(committed_database) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            await server.wait_until_ready(client)
+        server.process.terminate()
+        output = server.process.communicate(timeout=30)[0]
+
+    assert "the database is at 0011_from_the_future, newer than this code's revisions" in output
+    assert "FAILED" not in output
