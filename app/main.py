@@ -27,7 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await engine.dispose()
 
-    app = FastAPI(title="FastAPI + Alembic service template", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="FastAPI + PostgreSQL + Alembic service template",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.schema_requirement = SchemaRequirement.from_scripts(settings.schema_min_revision)
     errors.install(app)

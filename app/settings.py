@@ -17,7 +17,9 @@ from sqlalchemy.exc import ArgumentError
 # SQLAlchemy needs the driver spelled out. Anything else is a mistake worth stopping on.
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+asyncpg"}
 
-LOCAL_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/app"
+# The database of this service on a developer's PostgreSQL (scripts/run-local.sh creates it).
+LOCAL_DATABASE = "app"
+LOCAL_DATABASE_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{LOCAL_DATABASE}"
 
 
 def normalise_database_url(raw: str | URL) -> URL:

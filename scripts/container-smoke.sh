@@ -18,8 +18,10 @@ cd "$(dirname "$0")/.."
 
 readonly SERVER_URL=${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 readonly CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
-readonly IMAGE=fastapi-alembic-template:smoke
-readonly BASE_IMAGE=fastapi-alembic-template-base:bookworm
+# Named after the project (pyproject.toml): a service made from this template gets its own images.
+project=$(sed -n 's/^name = "\(.*\)"$/\1/p' pyproject.toml | head -n 1)
+readonly IMAGE="$project:smoke"
+readonly BASE_IMAGE="$project-base:bookworm"
 readonly STOP_GRACE_SECONDS=10
 
 skip() {

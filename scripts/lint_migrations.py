@@ -1,7 +1,7 @@
 """Lint every revision's SQL with squawk, the way a reviewer would read it.
 
     uv run python -m scripts.lint_migrations            # every revision
-    uv run python -m scripts.lint_migrations 0007_drop_user_name
+    uv run python -m scripts.lint_migrations 0001_initial_schema
     uv run python -m scripts.lint_migrations -c path/to/alembic.ini
 
 For each revision, Alembic writes the SQL of that one step in offline mode (what

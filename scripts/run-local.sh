@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/app}"
 export HOST="${HOST:-127.0.0.1}"
+export PORT="${PORT:-8000}"
 
 if ! command -v uv >/dev/null 2>&1; then
     echo "uv not found; installing it with pip" >&2

@@ -60,32 +60,6 @@ async def test_check_fails_when_the_schema_drifts(fresh_database: DatabaseFactor
     assert "nickname" in result.stdout + result.stderr
 
 
-async def test_upgrade_downgrade_base_upgrade_with_the_documented_recovery(
-    fresh_database: DatabaseFactory,
-) -> None:
-    """The whole series there and back, through the one irreversible revision.
-
-    0010's downgrade refuses; its message tells how to get past it when the dropped text is
-    expendable. Following that advice must really work.
-    """
-    url = await fresh_database()
-    await alembic.upgrade(url)
-
-    refused = run_cli("downgrade", "base", url=url)
-    assert refused.returncode != 0
-    assert "NotImplementedError: 0010_drop_user_bio dropped users.bio" in refused.stderr
-
-    await postgres.execute(url, "ALTER TABLE users ADD COLUMN bio text")
-    await alembic.stamp(url, "0009_merge_index_and_bio")
-    await alembic.downgrade(url, "base")
-    await alembic.upgrade(url)
-
-    assert await postgres.fetchval(url, "SELECT version_num FROM alembic_version") == (
-        "0010_drop_user_bio"
-    )
-    assert run_cli("check", url=url).returncode == 0
-
-
 def test_new_revision_is_numbered_named_and_lint_clean_without_a_database(
     tmp_path: Path,
 ) -> None:

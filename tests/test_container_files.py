@@ -61,8 +61,9 @@ def test_compose_file_is_valid_and_wires_app_to_a_healthy_db() -> None:
     services = json.loads(result.stdout)["services"]
     assert services["app"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
-    assert services["app"]["environment"]["DATABASE_URL"].startswith("postgresql://")
-    assert "@db:5432/app" in services["app"]["environment"]["DATABASE_URL"]
+    database_url = services["app"]["environment"]["DATABASE_URL"]
+    assert database_url.startswith("postgresql://")
+    assert database_url.endswith(f"@db:5432/{services['db']['environment']['POSTGRES_DB']}")
     assert [port["target"] for port in services["app"]["ports"]] == [8000]
     assert any(volume["type"] == "volume" for volume in services["db"]["volumes"])
 

@@ -8,11 +8,10 @@ from sqlalchemy.engine import URL
 
 from app.main import create_app
 from tests.conftest import DatabaseFactory
-from tests.support import alembic, postgres
+from tests.support import postgres
+from tests.support.alembic import HEAD
 from tests.support.app import serve
 from tests.support.settings import settings_for
-
-HEAD = "0010_drop_user_bio"
 
 
 def unused_port() -> int:
@@ -54,24 +53,6 @@ async def test_without_a_database_live_is_200_ready_503_and_requests_503() -> No
     assert request.headers["retry-after"] == "5"
 
 
-async def test_not_ready_until_the_migrations_ran(fresh_database: DatabaseFactory) -> None:
-    url = await fresh_database()
-    await alembic.upgrade(url, "0007_drop_user_name")
-
-    async with serve(create_app(settings_for(url))) as client:
-        behind = await client.get("/health/ready")
-        await alembic.upgrade(url)
-        caught_up = await client.get("/health/ready")
-
-    assert behind.status_code == 503
-    assert behind.json()["reason"] == (
-        f"the database schema is at 0007_drop_user_name; this code needs {HEAD}: "
-        "run alembic upgrade head"
-    )
-    assert behind.json()["database_revision"] == "0007_drop_user_name"
-    assert caught_up.status_code == 200
-
-
 async def test_not_ready_on_an_empty_database(fresh_database: DatabaseFactory) -> None:
     async with serve(create_app(settings_for(await fresh_database()))) as client:
         response = await client.get("/health/ready")
@@ -90,20 +71,6 @@ async def test_ready_when_a_newer_release_already_migrated(committed_database: U
 
     assert response.status_code == 200
     assert response.json()["database_revision"] == "0011_from_the_future"
-
-
-async def test_a_documented_minimum_lets_code_serve_an_older_schema(
-    fresh_database: DatabaseFactory,
-) -> None:
-    url = await fresh_database()
-    await alembic.upgrade(url, "0007_drop_user_name")
-    settings = settings_for(url, schema_min_revision="0007_drop_user_name")
-
-    async with serve(create_app(settings)) as client:
-        response = await client.get("/health/ready")
-
-    assert response.status_code == 200
-    assert response.json()["required_revision"] == "0007_drop_user_name"
 
 
 def test_an_unknown_minimum_is_refused_at_startup() -> None:

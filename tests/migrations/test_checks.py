@@ -12,9 +12,8 @@ from app.db import Base
 from scripts import lint_migrations
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
-from tests.support.alembic import ROOT, add_revision, project_copy, run_cli, subprocess_env
+from tests.support.alembic import HEAD, ROOT, add_revision, project_copy, run_cli, subprocess_env
 
-HEAD = "0010_drop_user_bio"
 HEADS_CHECK = ROOT / "scripts" / "check-migration-heads.sh"
 NOWHERE = postgres.database_url("nowhere").set(host="127.0.0.1", port=1)
 
@@ -43,8 +42,12 @@ def test_heads_check_passes_with_one_head() -> None:
 
 
 def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Path) -> None:
+    # Two features developed at once, each with a revision on top of today's head.
     project = project_copy(tmp_path)
-    add_revision(project, "0011_parallel_feature", "0009_merge_index_and_bio", "pass")
+    number = int(HEAD[:4]) + 1
+    features = [f"{number:04d}_feature_a", f"{number:04d}_feature_b"]
+    for feature in features:
+        add_revision(project, feature, HEAD, "pass")
     config = {"ALEMBIC_CONFIG": str(project / "alembic.ini")}
 
     failed = run(str(HEADS_CHECK), **config)
@@ -52,9 +55,10 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
     assert failed.returncode == 1
     [line] = failed.stderr.strip().splitlines()
     assert line.startswith("error: 2 migration heads (")
-    assert "0011_parallel_feature (head)" in line
-    assert f"{HEAD} (head)" in line
-    advice = 'alembic merge --rev-id 0012_merge_heads -m "merge heads" heads'
+    for feature in features:
+        assert f"{feature} (head)" in line
+    merge = f"{number + 1:04d}_merge_heads"
+    advice = f'alembic merge --rev-id {merge} -m "merge heads" heads'
     assert line.endswith(f"join them with: {advice}")
 
     # With two heads, `alembic upgrade head` would refuse to run at deploy time (shown here in
@@ -74,7 +78,7 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
     # The advice, run as printed (no database needed), leaves one head again.
     merged = run_cli(*shlex.split(advice)[1:], url=NOWHERE, cwd=project, PYTHONPATH=str(ROOT))
     assert merged.returncode == 0, merged.stderr
-    assert (project / "alembic" / "versions" / "0012_merge_heads.py").is_file()
+    assert (project / "alembic" / "versions" / f"{merge}.py").is_file()
     assert run(str(HEADS_CHECK), **config).returncode == 0
 
 

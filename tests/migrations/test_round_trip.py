@@ -3,7 +3,7 @@
 For each revision: rows are written by the release live before it, the revision runs, rows
 are written by the release live after it, and the downgrade must give back the schema as it
 was, every row, and every value the older schema can hold. The one irreversible revision must
-refuse with its documented message and change nothing.
+refuse with its documented message and change nothing. Last, the whole series there and back.
 """
 
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 from tests.conftest import DatabaseFactory
 from tests.story.releases import RELEASES, Release
 from tests.support import alembic, postgres
-from tests.support.alembic import ROOT
+from tests.support.alembic import ROOT, run_cli
 
 SCRIPTS = ScriptDirectory(str(ROOT / "alembic"))
 IRREVERSIBLE = {"0010_drop_user_bio"}
@@ -99,3 +99,29 @@ async def test_up_down_up_keeps_schema_and_rows(
 
     assert await postgres.schema_fingerprint(url) == schema_after
     assert (await all_rows(url)).keys() == rows_down.keys()
+
+
+async def test_upgrade_downgrade_base_upgrade_with_the_documented_recovery(
+    fresh_database: DatabaseFactory,
+) -> None:
+    """The whole series there and back, through the one irreversible revision.
+
+    0010's downgrade refuses; its message tells how to get past it when the dropped text is
+    expendable. Following that advice must really work.
+    """
+    url = await fresh_database()
+    await alembic.upgrade(url)
+
+    refused = run_cli("downgrade", "base", url=url)
+    assert refused.returncode != 0
+    assert "NotImplementedError: 0010_drop_user_bio dropped users.bio" in refused.stderr
+
+    await postgres.execute(url, "ALTER TABLE users ADD COLUMN bio text")
+    await alembic.stamp(url, "0009_merge_index_and_bio")
+    await alembic.downgrade(url, "base")
+    await alembic.upgrade(url)
+
+    assert await postgres.fetchval(url, "SELECT version_num FROM alembic_version") == (
+        "0010_drop_user_bio"
+    )
+    assert run_cli("check", url=url).returncode == 0

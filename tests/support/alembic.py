@@ -11,12 +11,25 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from tests.support.settings import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+SCRIPTS = ScriptDirectory(str(ROOT / "alembic"))
+
+
+def _head() -> str:
+    # get_current_head() raises on more than one head; scripts/check-migration-heads.sh says why.
+    head = SCRIPTS.get_current_head()
+    if head is None:
+        raise RuntimeError("alembic/versions/ holds no revision")
+    return head
+
+
+HEAD = _head()
 
 
 def alembic_config(url: URL, **settings: Any) -> Config:
