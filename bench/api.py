@@ -1,0 +1,232 @@
+"""API throughput and latency: the app against its limit, in the same run, under the same load.
+
+    uv run python -m bench.api                  # the full run (about 4 minutes)
+    uv run python -m bench.api --profile get    # then py-spy on the app under the GET load
+
+A throwaway database is migrated with `alembic upgrade head` and seeded with --rows users. Two
+servers start with entrypoint.sh's uvicorn flags: the app, and the limit (bench/limit_app.py:
+bare Starlette + asyncpg doing the same queries). wrk drives three scenarios (GET a random id,
+list a page after a random id, create a user) at each server in turn; the server order
+alternates from round to round, so a burst of load from elsewhere on a shared machine hits both
+sides alike. Figures are medians over the rounds; the ratio is the median of the per-round
+app/limit ratios. CPU time per request is the server process's own CPU (user + system) over the
+requests it answered: on a shared machine it moves far less than requests per second does.
+"""
+
+import argparse
+import secrets
+import subprocess
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import database, report, server, wrk
+from bench.errors import BenchError
+from bench.paths import RESULTS, VENV_BIN
+from bench.profile import summarise_profile
+from bench.users import CREATE_BODY_TEMPLATE
+
+LIMIT_TARGET = "bench.limit_app:create_app"
+SERVERS = ("limit", "app")
+TARGET_RATIO = {"get": 0.70}  # the issue's target; other scenarios are reported, not judged
+
+
+@dataclass(frozen=True)
+class Measurement:
+    server: str
+    scenario: str
+    round: int
+    result: wrk.WrkResult
+    cpu_us_per_request: float
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = report.Parser(prog="python -m bench.api", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=report.positive_int, default=100_000)
+    parser.add_argument("--duration", type=report.positive_int, default=10, help="seconds/run")
+    parser.add_argument("--warmup", type=report.natural_int, default=2, help="seconds; 0: none")
+    parser.add_argument("--rounds", type=report.positive_int, default=3)
+    parser.add_argument("--connections", type=report.positive_int, default=32)
+    parser.add_argument("--threads", type=report.positive_int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--scenarios",
+        type=lambda text: text.split(","),
+        default=list(wrk.SCENARIOS),
+        help="comma-separated, from: " + ", ".join(wrk.SCENARIOS),
+    )
+    parser.add_argument("--profile", choices=wrk.SCENARIOS, help="py-spy the app afterwards")
+    report.output_argument(parser, "api.json")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(wrk.SCENARIOS)}")
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads (wrk gives each thread one)")
+    return args
+
+
+def measure(
+    target: server.Server, scenario: str, load: wrk.Load, max_id: int, round_number: int
+) -> Measurement:
+    cpu_before = target.cpu_seconds()
+    result = wrk.run(
+        target.base_url,
+        scenario,
+        load,
+        max_id=max_id,
+        run_tag=secrets.token_hex(4),
+        body_template=CREATE_BODY_TEMPLATE,
+    )
+    cpu = target.cpu_seconds() - cpu_before
+    return Measurement(
+        target.name, scenario, round_number, result, cpu * 1e6 / max(result.requests, 1)
+    )
+
+
+def profile(target: server.Server, scenario: str, load: wrk.Load, max_id: int) -> list[str]:
+    """py-spy samples the app while wrk runs the scenario once more (not counted above)."""
+    raw = RESULTS / f"profile-{scenario}.txt"
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    py_spy = subprocess.Popen(  # noqa: S603 - our venv's py-spy
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            f"--pid={target.process.pid}",
+            f"--duration={load.duration_seconds}",
+            "--rate=200",
+            "--format=raw",
+            f"--output={raw}",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    measure(target, scenario, load, max_id, round_number=0)
+    _, errors = py_spy.communicate(timeout=load.duration_seconds + 30)
+    if py_spy.returncode != 0 or not raw.exists():
+        raise BenchError(f"py-spy failed: {(errors.strip() or 'no output').splitlines()[-1]}")
+    return [f"py-spy profile of the app under '{scenario}' ({raw}):", *summarise_profile(raw)]
+
+
+def summarise(measurements: list[Measurement], scenarios: list[str]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for scenario in scenarios:
+        runs = {
+            name: [m for m in measurements if (m.server, m.scenario) == (name, scenario)]
+            for name in SERVERS
+        }
+        entry: dict[str, Any] = {
+            name: {
+                "requests_per_second": round(
+                    report.median([m.result.requests_per_second for m in ms])
+                ),
+                "p50_ms": round(report.median([m.result.p50_ms for m in ms]), 2),
+                "p99_ms": round(report.median([m.result.p99_ms for m in ms]), 2),
+                "cpu_us_per_request": round(report.median([m.cpu_us_per_request for m in ms])),
+                "failed_requests": sum(m.result.failed for m in ms),
+                "runs": [asdict(m.result) for m in ms],
+            }
+            for name, ms in runs.items()
+        }
+        per_round = [
+            app.result.requests_per_second / limit.result.requests_per_second
+            for limit, app in zip(runs["limit"], runs["app"], strict=True)
+        ]
+        entry["ratio"] = round(report.median(per_round), 3)
+        entry["ratio_per_round"] = [round(ratio, 3) for ratio in per_round]
+        entry["cpu_ratio"] = round(
+            entry["limit"]["cpu_us_per_request"] / entry["app"]["cpu_us_per_request"], 3
+        )
+        summary[scenario] = entry
+    return summary
+
+
+def human_summary(result: dict[str, Any]) -> list[str]:
+    load = result["load"]
+    lines = [
+        "API benchmark: the app vs the limit (bare Starlette + asyncpg), same uvicorn flags",
+        f"machine: {report.describe_machine(result['machine'])}",
+        f"load: {result['wrk']}, {load['threads']} thread(s), {load['connections']} connections, "
+        f"{load['duration_seconds']} s per run, {result['rounds']} rounds (server order "
+        f"alternating), loopback; {result['rows']:,} seeded users",
+        "",
+        f"{'scenario':<9}{'server':<7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}",
+    ]
+    for scenario, entry in result["scenarios"].items():
+        for name in SERVERS:
+            s = entry[name]
+            lines.append(
+                f"{scenario:<9}{name:<7}{s['requests_per_second']:>8,}{s['p50_ms']:>9.2f}"
+                f"{s['p99_ms']:>9.2f}{s['cpu_us_per_request']:>12,}"
+            )
+        verdict = ""
+        if scenario in TARGET_RATIO:
+            met = entry["ratio"] >= TARGET_RATIO[scenario]
+            verdict = f"; target >= {TARGET_RATIO[scenario]:.2f}: {'met' if met else 'MISSED'}"
+        rounds = " ".join(f"{r:.2f}" for r in entry["ratio_per_round"])
+        lines.append(
+            f"{'':<9}app/limit: {entry['ratio']:.2f} of the limit's req/s (rounds: {rounds}), "
+            f"{entry['cpu_ratio']:.2f} by CPU per request{verdict}"
+        )
+    rss = result["peak_rss_mb"]
+    lines += ["", f"peak RSS (VmHWM): app {rss['app']} MB, limit {rss['limit']} MB"]
+    return lines
+
+
+def run(argv: list[str]) -> int:
+    args = parse(argv)
+    wrk_version = wrk.version()  # fails with one line if wrk is missing, before any setup
+    load = wrk.Load(args.duration, args.connections, args.threads)
+    warmup = wrk.Load(args.warmup, args.connections, args.threads)
+    facts = report.machine()
+    log_dir = RESULTS / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    measurements: list[Measurement] = []
+    profile_lines: list[str] = []
+
+    with database.temporary_database("api") as url:
+        database.migrate(url)
+        max_id = database.seed_users(url, args.rows)
+        dsn = database.dsn(url)
+        with (
+            server.uvicorn("limit", LIMIT_TARGET, dsn, log_dir) as limit,
+            server.uvicorn("app", server.APP_TARGET, dsn, log_dir) as app,
+        ):
+            for scenario in args.scenarios if args.warmup else ():
+                for target in (limit, app):
+                    measure(target, scenario, warmup, max_id, round_number=0)
+            for round_number in range(1, args.rounds + 1):
+                order = (limit, app) if round_number % 2 else (app, limit)
+                for scenario in args.scenarios:
+                    for target in order:
+                        measurements.append(measure(target, scenario, load, max_id, round_number))
+            peak_rss = {s.name: round(s.peak_rss_bytes() / 2**20, 1) for s in (limit, app)}
+            if args.profile:
+                profile_lines = profile(app, args.profile, load, max_id)
+
+    result: dict[str, Any] = {
+        "benchmark": "api",
+        "machine": facts,
+        "wrk": wrk_version,
+        "load": asdict(load),
+        "rounds": args.rounds,
+        "rows": args.rows,
+        "scenarios": summarise(measurements, args.scenarios),
+        "peak_rss_mb": peak_rss,
+    }
+    lines = human_summary(result)
+    if profile_lines:
+        lines += ["", *profile_lines]
+    print("\n".join(lines))
+    report.write_result(args.output, result)
+    Path(args.output).with_suffix(".txt").write_text("\n".join(lines) + "\n")
+    failed = sum(m.result.failed for m in measurements)
+    if failed:
+        raise BenchError(f"{failed} requests failed (see {log_dir}); the figures are not valid")
+    return 0
+
+
+if __name__ == "__main__":
+    report.main(run)

@@ -1,0 +1,98 @@
+"""What every benchmark shares: its command line, the machine it ran on, and its result file."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bench import database
+from bench.errors import BenchError
+from bench.paths import RESULTS
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line, not the usage block (`--help` still has it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def natural_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = natural_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not positive")
+    return value
+
+
+def output_argument(parser: argparse.ArgumentParser, default_name: str) -> None:
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / default_name,
+        help="where to write the JSON result (default: %(default)s)",
+    )
+
+
+def machine() -> dict[str, Any]:
+    """The facts a reader needs to compare figures from two runs."""
+    cpu_model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu_model,
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "postgresql": database.server_version(),
+    }
+
+
+def describe_machine(facts: dict[str, Any]) -> str:
+    return (
+        f"{facts['cores']} cores ({facts['cpu']}), load {facts['load_average_1m_at_start']} "
+        f"at start, PostgreSQL {facts['postgresql']}, Python {facts['python']}"
+    )
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def write_result(path: Path, result: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamped = {"finished_at": datetime.now(UTC).isoformat(timespec="seconds"), **result}
+    path.write_text(json.dumps(stamped, indent=2) + "\n")
+    print(f"\nresult written to {path}")
+
+
+def main(run: Callable[[list[str]], int]) -> NoReturn:
+    """Run a benchmark's `run(argv)`: a BenchError or Ctrl-C ends with one line, not a trace."""
+    try:
+        code = run(sys.argv[1:])
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("interrupted; temporary databases dropped", file=sys.stderr)
+        code = 130
+    sys.exit(code)
