@@ -7,16 +7,21 @@ A throwaway database is migrated with `alembic upgrade head` and seeded with --r
 servers start with entrypoint.sh's uvicorn flags: the app, and the limit (bench/limit_app.py:
 bare Starlette + asyncpg doing the same queries). wrk drives three scenarios (GET a random id,
 list a page after a random id, create a user) at each server in turn; the server order
-alternates from round to round, so a burst of load from elsewhere on a shared machine hits both
+rotates from round to round, so a burst of load from elsewhere on a shared machine hits both
 sides alike. Figures are medians over the rounds; the ratio is the median of the per-round
 app/limit ratios. CPU time per request is the server process's own CPU (user + system) over the
 requests it answered: on a shared machine it moves far less than requests per second does.
+
+--variant runs more copies of the app in the same rounds, each with some settings changed
+through the environment, e.g. `--variant no-ping:POOL_PRE_PING=false`: how a setting was judged.
 """
 
 import argparse
+import re
 import secrets
 import subprocess
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +32,6 @@ from bench.paths import RESULTS, VENV_BIN
 from bench.profile import summarise_profile
 from bench.users import CREATE_BODY_TEMPLATE
 
-LIMIT_TARGET = "bench.limit_app:create_app"
-SERVERS = ("limit", "app")
 TARGET_RATIO = {"get": 0.70}  # the issue's target; other scenarios are reported, not judged
 
 
@@ -56,6 +59,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="comma-separated, from: " + ", ".join(wrk.SCENARIOS),
     )
     parser.add_argument("--profile", choices=wrk.SCENARIOS, help="py-spy the app afterwards")
+    parser.add_argument(
+        "--variant",
+        type=variant,
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
+        help="also measure the app with these environment settings (repeatable)",
+    )
     report.output_argument(parser, "api.json")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
@@ -64,6 +75,19 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk gives each thread one)")
     return args
+
+
+def variant(text: str) -> tuple[str, dict[str, str]]:
+    name, _, settings = text.partition(":")
+    pairs = [pair.partition("=") for pair in settings.split(",") if pair]
+    if (
+        not re.fullmatch(r"[\w-]+", name)
+        or name in ("limit", "app")
+        or not pairs
+        or not all(key and sep for key, sep, _ in pairs)
+    ):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:KEY=VALUE[,KEY=VALUE...]")
+    return name, {key: value for key, _, value in pairs}
 
 
 def measure(
@@ -97,7 +121,9 @@ def profile(target: server.Server, scenario: str, load: wrk.Load, max_id: int) -
             "--rate=200",
             "--format=raw",
             f"--output={raw}",
-            "--nonblocking",
+            # Only samples that hold the GIL: where the process spends CPU in Python, not
+            # where it waits for the network or the database.
+            "--gil",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -110,12 +136,14 @@ def profile(target: server.Server, scenario: str, load: wrk.Load, max_id: int) -
     return [f"py-spy profile of the app under '{scenario}' ({raw}):", *summarise_profile(raw)]
 
 
-def summarise(measurements: list[Measurement], scenarios: list[str]) -> dict[str, Any]:
+def summarise(
+    measurements: list[Measurement], scenarios: list[str], servers: list[str]
+) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for scenario in scenarios:
         runs = {
             name: [m for m in measurements if (m.server, m.scenario) == (name, scenario)]
-            for name in SERVERS
+            for name in servers
         }
         entry: dict[str, Any] = {
             name: {
@@ -130,15 +158,16 @@ def summarise(measurements: list[Measurement], scenarios: list[str]) -> dict[str
             }
             for name, ms in runs.items()
         }
-        per_round = [
-            app.result.requests_per_second / limit.result.requests_per_second
-            for limit, app in zip(runs["limit"], runs["app"], strict=True)
-        ]
-        entry["ratio"] = round(report.median(per_round), 3)
-        entry["ratio_per_round"] = [round(ratio, 3) for ratio in per_round]
-        entry["cpu_ratio"] = round(
-            entry["limit"]["cpu_us_per_request"] / entry["app"]["cpu_us_per_request"], 3
-        )
+        for name in servers[1:]:
+            per_round = [
+                ours.result.requests_per_second / limit.result.requests_per_second
+                for limit, ours in zip(runs["limit"], runs[name], strict=True)
+            ]
+            entry[name]["ratio"] = round(report.median(per_round), 3)
+            entry[name]["ratio_per_round"] = [round(ratio, 3) for ratio in per_round]
+            entry[name]["cpu_ratio"] = round(
+                entry["limit"]["cpu_us_per_request"] / entry[name]["cpu_us_per_request"], 3
+            )
         summary[scenario] = entry
     return summary
 
@@ -147,31 +176,37 @@ def human_summary(result: dict[str, Any]) -> list[str]:
     load = result["load"]
     lines = [
         "API benchmark: the app vs the limit (bare Starlette + asyncpg), same uvicorn flags",
+        *(f"variant {name}: the app with {env}" for name, env in result["variants"].items()),
         f"machine: {report.describe_machine(result['machine'])}",
         f"load: {result['wrk']}, {load['threads']} thread(s), {load['connections']} connections, "
         f"{load['duration_seconds']} s per run, {result['rounds']} rounds (server order "
-        f"alternating), loopback; {result['rows']:,} seeded users",
+        f"rotating), loopback; {result['rows']:,} seeded users",
         "",
-        f"{'scenario':<9}{'server':<7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}",
+        f"{'scenario':<9}{'server':<10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
+        f"{'ratio':>7}{'by CPU':>8}",
     ]
     for scenario, entry in result["scenarios"].items():
-        for name in SERVERS:
-            s = entry[name]
+        for name, s in entry.items():
+            ratios = f"{s['ratio']:>7.2f}{s['cpu_ratio']:>8.2f}" if "ratio" in s else ""
             lines.append(
-                f"{scenario:<9}{name:<7}{s['requests_per_second']:>8,}{s['p50_ms']:>9.2f}"
-                f"{s['p99_ms']:>9.2f}{s['cpu_us_per_request']:>12,}"
+                f"{scenario:<9}{name:<10}{s['requests_per_second']:>8,}{s['p50_ms']:>9.2f}"
+                f"{s['p99_ms']:>9.2f}{s['cpu_us_per_request']:>12,}{ratios}"
             )
-        verdict = ""
         if scenario in TARGET_RATIO:
-            met = entry["ratio"] >= TARGET_RATIO[scenario]
-            verdict = f"; target >= {TARGET_RATIO[scenario]:.2f}: {'met' if met else 'MISSED'}"
-        rounds = " ".join(f"{r:.2f}" for r in entry["ratio_per_round"])
-        lines.append(
-            f"{'':<9}app/limit: {entry['ratio']:.2f} of the limit's req/s (rounds: {rounds}), "
-            f"{entry['cpu_ratio']:.2f} by CPU per request{verdict}"
-        )
-    rss = result["peak_rss_mb"]
-    lines += ["", f"peak RSS (VmHWM): app {rss['app']} MB, limit {rss['limit']} MB"]
+            app = entry["app"]
+            met = app["ratio"] >= TARGET_RATIO[scenario]
+            rounds = " ".join(f"{r:.2f}" for r in app["ratio_per_round"])
+            lines.append(
+                f"{'':<9}app/limit {app['ratio']:.2f} (rounds: {rounds}); "
+                f"target >= {TARGET_RATIO[scenario]:.2f}: {'met' if met else 'MISSED'}"
+            )
+    lines += [
+        "",
+        "ratio: req/s as a share of the limit's (median of per-round ratios); by CPU: the "
+        "limit's CPU per request over this server's",
+        "peak RSS (VmHWM): "
+        + ", ".join(f"{name} {mb} MB" for name, mb in result["peak_rss_mb"].items()),
+    ]
     return lines
 
 
@@ -190,21 +225,26 @@ def run(argv: list[str]) -> int:
         database.migrate(url)
         max_id = database.seed_users(url, args.rows)
         dsn = database.dsn(url)
-        with (
-            server.uvicorn("limit", LIMIT_TARGET, dsn, log_dir) as limit,
-            server.uvicorn("app", server.APP_TARGET, dsn, log_dir) as app,
-        ):
+        with ExitStack() as stack:
+            servers = [
+                stack.enter_context(server.uvicorn("limit", server.LIMIT_TARGET, dsn, log_dir)),
+                stack.enter_context(server.uvicorn("app", server.APP_TARGET, dsn, log_dir)),
+                *(
+                    stack.enter_context(server.uvicorn(name, server.APP_TARGET, dsn, log_dir, env))
+                    for name, env in args.variant
+                ),
+            ]
             for scenario in args.scenarios if args.warmup else ():
-                for target in (limit, app):
+                for target in servers:
                     measure(target, scenario, warmup, max_id, round_number=0)
             for round_number in range(1, args.rounds + 1):
-                order = (limit, app) if round_number % 2 else (app, limit)
+                shift = round_number % len(servers)
                 for scenario in args.scenarios:
-                    for target in order:
+                    for target in servers[shift:] + servers[:shift]:
                         measurements.append(measure(target, scenario, load, max_id, round_number))
-            peak_rss = {s.name: round(s.peak_rss_bytes() / 2**20, 1) for s in (limit, app)}
+            peak_rss = {s.name: round(s.peak_rss_bytes() / 2**20, 1) for s in servers}
             if args.profile:
-                profile_lines = profile(app, args.profile, load, max_id)
+                profile_lines = profile(servers[1], args.profile, load, max_id)
 
     result: dict[str, Any] = {
         "benchmark": "api",
@@ -213,7 +253,8 @@ def run(argv: list[str]) -> int:
         "load": asdict(load),
         "rounds": args.rounds,
         "rows": args.rows,
-        "scenarios": summarise(measurements, args.scenarios),
+        "variants": dict(args.variant),
+        "scenarios": summarise(measurements, args.scenarios, [s.name for s in servers]),
         "peak_rss_mb": peak_rss,
     }
     lines = human_summary(result)

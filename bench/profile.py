@@ -1,22 +1,17 @@
 """Read py-spy's raw (collapsed-stack) output: where the server's CPU time went."""
 
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
-# py-spy writes each frame as "function (path/to/file.py:line)".
+# py-spy writes each frame as "function (package/module.py:line)", paths relative to sys.path.
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
-_PACKAGE = re.compile(r"(?:site-packages|python3\.\d+)/(?P<package>[\w.]+?)(?:/|\.py|$)")
 
 
 def package_of(file: str) -> str:
-    if "/app/" in file or file.startswith("app/"):
-        return "app"
-    match = _PACKAGE.search(file)
-    if match is None:
-        return "other"
-    package = match["package"]
-    return "stdlib" if "site-packages" not in file else package
+    top = file.split("/", 1)[0].removesuffix(".py")
+    return "stdlib" if top in sys.stdlib_module_names else top
 
 
 def summarise_profile(raw: Path, top: int = 12) -> list[str]:
@@ -37,7 +32,7 @@ def summarise_profile(raw: Path, top: int = 12) -> list[str]:
         total += count
         function, file = parsed[-1]
         by_package[package_of(file)] += count
-        by_function[f"{function} ({file.rsplit('site-packages/', 1)[-1]})"] += count
+        by_function[f"{function} ({file})"] += count
         for package in {package_of(f) for _, f in parsed}:
             inclusive[package] += count
     if total == 0:

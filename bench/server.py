@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from bench.errors import BenchError
 from bench.paths import ENTRYPOINT, ROOT, VENV_BIN
 
 APP_TARGET = "app.main:create_app"
+LIMIT_TARGET = "bench.limit_app:create_app"
 READY_DEADLINE_SECONDS = 30.0
 _DEFAULTED_VARIABLE = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
@@ -92,10 +93,16 @@ class Server:
         return lines[-1] if lines else "no output"
 
 
-def wait_until_ready(server: Server, deadline_seconds: float = READY_DEADLINE_SECONDS) -> float:
-    """Poll /health/ready until it answers 200; return the seconds that took."""
+def wait_until_ready(
+    server: Server,
+    deadline_seconds: float = READY_DEADLINE_SECONDS,
+    on_poll: Callable[[], None] | None = None,
+) -> float:
+    """Poll /health/ready every 5 ms until it answers 200; return the seconds that took."""
     started = time.monotonic()
     while time.monotonic() - started < deadline_seconds:
+        if on_poll is not None:
+            on_poll()
         if server.process.poll() is not None:
             raise BenchError(f"{server.name} exited early: {server.log_tail()}")
         if get_status(f"{server.base_url}/health/ready") == 200:
@@ -131,10 +138,12 @@ def running(
 
 
 @contextmanager
-def uvicorn(name: str, target: str, database_url: str, log_dir: Path) -> Iterator[Server]:
+def uvicorn(
+    name: str, target: str, database_url: str, log_dir: Path, settings: Mapping[str, str] = {}
+) -> Iterator[Server]:
     """uvicorn serving `target` with entrypoint.sh's flags, ready to take requests."""
     port = free_port()
-    env = server_env(database_url, PORT=str(port))
+    env = server_env(database_url, PORT=str(port), **settings)
     with running(name, uvicorn_command(target, env), env, port, log_dir) as server:
         wait_until_ready(server)
         yield server
