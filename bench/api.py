@@ -13,7 +13,9 @@ app/limit ratios. CPU time per request is the server process's own CPU (user + s
 requests it answered: on a shared machine it moves far less than requests per second does.
 
 --variant runs more copies of the app in the same rounds, each with some settings changed
-through the environment, e.g. `--variant no-ping:POOL_PRE_PING=false`: how a setting was judged.
+through the environment, e.g. `--variant no-ping:POOL_PRE_PING=false`; --compare runs the app
+as it is in another source tree (`git archive main | tar -x -C /tmp/main`), e.g.
+`--compare main:/tmp/main`. That is how each change to the app was judged.
 """
 
 import argparse
@@ -28,7 +30,7 @@ from typing import Any
 
 from bench import database, report, server, wrk
 from bench.errors import BenchError
-from bench.paths import RESULTS, VENV_BIN
+from bench.paths import VENV_BIN
 from bench.profile import summarise_profile
 from bench.users import CREATE_BODY_TEMPLATE
 
@@ -67,6 +69,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
         help="also measure the app with these environment settings (repeatable)",
     )
+    parser.add_argument(
+        "--compare",
+        type=source_tree,
+        action="append",
+        default=[],
+        metavar="NAME:DIR",
+        help="also measure the app from another source tree (repeatable)",
+    )
     report.output_argument(parser, "api.json")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
@@ -90,6 +100,15 @@ def variant(text: str) -> tuple[str, dict[str, str]]:
     return name, {key: value for key, _, value in pairs}
 
 
+def source_tree(text: str) -> tuple[str, Path]:
+    name, _, directory = text.partition(":")
+    if not re.fullmatch(r"[\w-]+", name) or name in ("limit", "app") or not directory:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:DIR")
+    if not (Path(directory) / "app" / "main.py").is_file():
+        raise argparse.ArgumentTypeError(f"{directory} has no app/main.py")
+    return name, Path(directory)
+
+
 def measure(
     target: server.Server, scenario: str, load: wrk.Load, max_id: int, round_number: int
 ) -> Measurement:
@@ -108,10 +127,11 @@ def measure(
     )
 
 
-def profile(target: server.Server, scenario: str, load: wrk.Load, max_id: int) -> list[str]:
+def profile(
+    target: server.Server, scenario: str, load: wrk.Load, max_id: int, directory: Path
+) -> list[str]:
     """py-spy samples the app while wrk runs the scenario once more (not counted above)."""
-    raw = RESULTS / f"profile-{scenario}.txt"
-    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw = directory / f"profile-{scenario}.txt"
     py_spy = subprocess.Popen(  # noqa: S603 - our venv's py-spy
         [
             str(VENV_BIN / "py-spy"),
@@ -177,6 +197,7 @@ def human_summary(result: dict[str, Any]) -> list[str]:
     lines = [
         "API benchmark: the app vs the limit (bare Starlette + asyncpg), same uvicorn flags",
         *(f"variant {name}: the app with {env}" for name, env in result["variants"].items()),
+        *(f"compare {name}: the app from {tree}" for name, tree in result["compare"].items()),
         f"machine: {report.describe_machine(result['machine'])}",
         f"load: {result['wrk']}, {load['threads']} thread(s), {load['connections']} connections, "
         f"{load['duration_seconds']} s per run, {result['rounds']} rounds (server order "
@@ -216,7 +237,7 @@ def run(argv: list[str]) -> int:
     load = wrk.Load(args.duration, args.connections, args.threads)
     warmup = wrk.Load(args.warmup, args.connections, args.threads)
     facts = report.machine()
-    log_dir = RESULTS / "logs"
+    log_dir = args.output.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     measurements: list[Measurement] = []
     profile_lines: list[str] = []
@@ -233,6 +254,12 @@ def run(argv: list[str]) -> int:
                     stack.enter_context(server.uvicorn(name, server.APP_TARGET, dsn, log_dir, env))
                     for name, env in args.variant
                 ),
+                *(
+                    stack.enter_context(
+                        server.uvicorn(name, server.APP_TARGET, dsn, log_dir, cwd=tree)
+                    )
+                    for name, tree in args.compare
+                ),
             ]
             for scenario in args.scenarios if args.warmup else ():
                 for target in servers:
@@ -244,7 +271,7 @@ def run(argv: list[str]) -> int:
                         measurements.append(measure(target, scenario, load, max_id, round_number))
             peak_rss = {s.name: round(s.peak_rss_bytes() / 2**20, 1) for s in servers}
             if args.profile:
-                profile_lines = profile(servers[1], args.profile, load, max_id)
+                profile_lines = profile(servers[1], args.profile, load, max_id, log_dir.parent)
 
     result: dict[str, Any] = {
         "benchmark": "api",
@@ -254,6 +281,7 @@ def run(argv: list[str]) -> int:
         "rounds": args.rounds,
         "rows": args.rows,
         "variants": dict(args.variant),
+        "compare": {name: str(tree) for name, tree in args.compare},
         "scenarios": summarise(measurements, args.scenarios, [s.name for s in servers]),
         "peak_rss_mb": peak_rss,
     }
@@ -262,7 +290,7 @@ def run(argv: list[str]) -> int:
         lines += ["", *profile_lines]
     print("\n".join(lines))
     report.write_result(args.output, result)
-    Path(args.output).with_suffix(".txt").write_text("\n".join(lines) + "\n")
+    args.output.with_suffix(".txt").write_text("\n".join(lines) + "\n")
     failed = sum(m.result.failed for m in measurements)
     if failed:
         raise BenchError(f"{failed} requests failed (see {log_dir}); the figures are not valid")

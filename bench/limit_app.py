@@ -5,6 +5,7 @@
 No FastAPI, no ORM, no pydantic, no transaction around reads: one query on a pooled connection
 and a JSON answer. Whatever our app adds on top of this is what bench/api.py measures. It reads
 DATABASE_URL and the pool size from the app's own settings, so both servers get the same pool.
+tests/test_bench.py checks that it answers what the app answers.
 """
 
 import json
@@ -18,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from bench.users import CREATE_COLUMNS, READ_COLUMNS
 
 _SELECT = f"SELECT {', '.join(READ_COLUMNS)} FROM users"  # noqa: S608 - constant columns
@@ -70,7 +71,7 @@ def _pool(request: Request) -> asyncpg.Pool:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    settings = get_settings()
+    settings: Settings = app.state.settings
     url = settings.database_url
     async with asyncpg.create_pool(
         host=url.host,
@@ -86,8 +87,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
 
 
-def create_app() -> Starlette:
-    return Starlette(
+def create_app(settings: Settings | None = None) -> Starlette:
+    app = Starlette(
         lifespan=lifespan,
         routes=[
             Route("/users/{user_id:int}", get_user),
@@ -96,3 +97,5 @@ def create_app() -> Starlette:
             Route("/health/ready", ready),
         ],
     )
+    app.state.settings = settings or get_settings()
+    return app

@@ -123,13 +123,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running(
-    name: str, command: list[str], env: dict[str, str], port: int, log_dir: Path
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    log_dir: Path,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
-    """Start `command`, yield it as a Server (not yet ready), stop it on the way out."""
+    """Start `command` in `cwd`, yield it as a Server (not yet ready), stop it on the way out."""
     log = log_dir / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603 - our own commands
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     try:
         yield Server(name, process, f"http://127.0.0.1:{port}", log)
@@ -139,11 +144,19 @@ def running(
 
 @contextmanager
 def uvicorn(
-    name: str, target: str, database_url: str, log_dir: Path, settings: Mapping[str, str] = {}
+    name: str,
+    target: str,
+    database_url: str,
+    log_dir: Path,
+    settings: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
-    """uvicorn serving `target` with entrypoint.sh's flags, ready to take requests."""
+    """uvicorn serving `target` from `cwd` with entrypoint.sh's flags, ready for requests.
+
+    uvicorn imports `target` from its working directory, so `cwd` picks the source tree.
+    """
     port = free_port()
-    env = server_env(database_url, PORT=str(port), **settings)
-    with running(name, uvicorn_command(target, env), env, port, log_dir) as server:
+    env = server_env(database_url, PORT=str(port), **(settings or {}))
+    with running(name, uvicorn_command(target, env), env, port, log_dir, cwd) as server:
         wait_until_ready(server)
         yield server

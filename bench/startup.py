@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import database, report, server
-from bench.paths import ENTRYPOINT, RESULTS
+from bench.paths import ENTRYPOINT
 
 TARGET_AT_HEAD_SECONDS = 2.0
 # Lines entrypoint.sh's steps print, in order; each ends the phase named beside it.
@@ -134,7 +134,7 @@ def human_summary(result: dict[str, Any]) -> list[str]:
 def run(argv: list[str]) -> int:
     args = parse(argv)
     facts = report.machine()
-    log_dir = RESULTS / "logs"
+    log_dir = args.output.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     at_head: list[dict[str, float]] = []
     from_empty: list[dict[str, float]] = []
