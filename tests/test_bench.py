@@ -173,6 +173,6 @@ def test_profile_summary_attributes_self_time_to_packages(tmp_path: Path) -> Non
     lines = summarise_profile(raw)
 
     assert lines[0] == "  4 samples; self time by package (inclusive in brackets):"
-    assert "   75.0%  ( 75.0%)  asyncpg" in lines
-    assert "   25.0%  ( 25.0%)  stdlib" in lines
-    assert "   75.0%  execute (asyncpg/conn.py)" in lines
+    assert "     75.0%  ( 75.0%)  asyncpg" in lines
+    assert "     25.0%  ( 25.0%)  stdlib" in lines
+    assert "     75.0%  execute (asyncpg/conn.py)" in lines
