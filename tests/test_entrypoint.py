@@ -108,6 +108,40 @@ async def test_migrates_then_serves_then_stops_cleanly_on_sigterm(
     assert version is not None
 
 
+async def test_a_failed_migration_ends_before_the_server_starts(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+    await postgres.execute(url, "CREATE TABLE users (squatter int)")  # the migration's table
+
+    with entrypoint(url) as server:
+        output, _ = server.process.communicate(timeout=30)
+
+    assert server.process.returncode != 0
+    assert "running migrations: alembic upgrade head" in output
+    assert 'relation "users" already exists' in output
+    assert "Started server process" not in output
+
+
+async def test_without_migrate_on_start_it_waits_then_serves_unmigrated(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+
+    with entrypoint(url, MIGRATE_ON_START="false") as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            await server.wait_until_ready(client)
+        server.process.send_signal(signal.SIGTERM)
+        output, _ = server.process.communicate(timeout=15)
+
+    assert "is up" in output
+    assert "running migrations" not in output
+    tables = await postgres.fetchval(
+        url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+    )
+    assert tables == 0
+
+
 def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
     nowhere = postgres.database_url("app").set(host="127.0.0.1", port=free_port())
     started = time.monotonic()
