@@ -69,14 +69,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
         help="also measure the app with these environment settings (repeatable)",
     )
-    parser.add_argument(
-        "--compare",
-        type=source_tree,
-        action="append",
-        default=[],
-        metavar="NAME:DIR",
-        help="also measure the app from another source tree (repeatable)",
-    )
+    report.compare_argument(parser)
     report.output_argument(parser, "api.json")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
@@ -98,15 +91,6 @@ def variant(text: str) -> tuple[str, dict[str, str]]:
     ):
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME:KEY=VALUE[,KEY=VALUE...]")
     return name, {key: value for key, _, value in pairs}
-
-
-def source_tree(text: str) -> tuple[str, Path]:
-    name, _, directory = text.partition(":")
-    if not re.fullmatch(r"[\w-]+", name) or name in ("limit", "app") or not directory:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:DIR")
-    if not (Path(directory) / "app" / "main.py").is_file():
-        raise argparse.ArgumentTypeError(f"{directory} has no app/main.py")
-    return name, Path(directory)
 
 
 def measure(

@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -46,6 +47,27 @@ def output_argument(parser: argparse.ArgumentParser, default_name: str) -> None:
         type=Path,
         default=RESULTS / default_name,
         help="where to write the JSON result (default: %(default)s)",
+    )
+
+
+def source_tree(text: str) -> tuple[str, Path]:
+    name, _, directory = text.partition(":")
+    if not re.fullmatch(r"[\w-]+", name) or name in ("limit", "app") or not directory:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:DIR")
+    if not (Path(directory) / "app" / "main.py").is_file():
+        raise argparse.ArgumentTypeError(f"{directory} has no app/main.py")
+    return name, Path(directory)
+
+
+def compare_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compare",
+        type=source_tree,
+        action="append",
+        default=[],
+        metavar="NAME:DIR",
+        help="also measure the service as it is in another source tree, e.g. "
+        "`git archive main | tar -x -C /tmp/main` then main:/tmp/main (repeatable)",
     )
 
 

@@ -78,8 +78,13 @@ class Server:
     log: Path
 
     def cpu_seconds(self) -> float:
+        """CPU time of the process and of the children it waited for (user + system).
+
+        Children count because entrypoint.sh runs its steps as children before `exec uvicorn`,
+        and exec keeps the process's account of them.
+        """
         times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
+        return float(times.user + times.system + times.children_user + times.children_system)
 
     def peak_rss_bytes(self) -> int:
         """The kernel's high-water mark of the process's resident memory (VmHWM)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import database, report, server
-from bench.paths import ENTRYPOINT
+from bench.paths import ROOT
 
 TARGET_AT_HEAD_SECONDS = 2.0
 # Lines entrypoint.sh's steps print, in order; each ends the phase named beside it.
@@ -31,11 +31,13 @@ PHASES = (
     ("lifespan (engine created)", "Application startup complete"),
 )
 READY = "first 200 from /health/ready"
+CPU = "cpu"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = report.Parser(prog="python -m bench.startup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=report.positive_int, default=5, help="starts per case")
+    report.compare_argument(parser)
     report.output_argument(parser, "startup.json")
     return parser.parse_args(argv)
 
@@ -44,7 +46,7 @@ Command = Callable[[dict[str, str]], list[str]]
 
 
 def entrypoint(env: dict[str, str]) -> list[str]:
-    return [str(ENTRYPOINT)]
+    return ["./entrypoint.sh"]  # of the source tree it runs in
 
 
 def bare_uvicorn(env: dict[str, str]) -> list[str]:
@@ -52,16 +54,17 @@ def bare_uvicorn(env: dict[str, str]) -> list[str]:
 
 
 def time_to_ready(
-    name: str, command: Command, database_url: str, log_dir: Path
+    name: str, command: Command, database_url: str, log_dir: Path, cwd: Path = ROOT
 ) -> dict[str, float]:
     """Seconds from starting `command` until each phase line appeared and until ready."""
     port = server.free_port()
     env = server.server_env(database_url, PORT=str(port), PYTHONUNBUFFERED="1")
     started = time.monotonic()
-    with server.running(name, command(env), env, port, log_dir) as process:
+    with server.running(name, command(env), env, port, log_dir, cwd) as process:
         seen: dict[str, float] = {}
         server.wait_until_ready(process, on_poll=lambda: _note_phases(process.log, started, seen))
         seen[READY] = time.monotonic() - started
+        seen[CPU] = process.cpu_seconds()
         _note_phases(process.log, started, seen)
     return seen
 
@@ -84,6 +87,9 @@ def summarise(runs: list[dict[str, float]], *, phases: bool = True) -> dict[str,
     ready = [run[READY] for run in runs]
     summary: dict[str, Any] = {
         "median_seconds": round(report.median(ready), 3),
+        # CPU seconds until ready, all processes: what the wall time would be on an idle
+        # machine, less the waits for the database; far steadier than wall time when shared.
+        "median_cpu_seconds": round(report.median([run[CPU] for run in runs]), 3),
         "min_seconds": round(min(ready), 3),
         "max_seconds": round(max(ready), 3),
         "runs_seconds": [round(seconds, 3) for seconds in ready],
@@ -99,35 +105,40 @@ def summarise(runs: list[dict[str, float]], *, phases: bool = True) -> dict[str,
     return summary
 
 
+CASE_TITLES = {
+    "at_head": "schema at head",
+    "from_empty": "empty database (whole series)",
+    "floor": "floor: bare uvicorn + limit app",
+}
+
+
 def human_summary(result: dict[str, Any]) -> list[str]:
     lines = [
         "Start to ready: entrypoint.sh started -> first 200 from /health/ready",
         f"machine: {report.describe_machine(result['machine'])}",
-        f"{result['repeat']} starts per case, medians; phases from the timestamped output lines "
-        "(polled every 5 ms)",
+        *(f"compare {name}: entrypoint.sh of {tree}" for name, tree in result["compare"].items()),
+        f"{result['repeat']} starts per case, interleaved; medians; phases from the timestamped "
+        "output lines (polled every 5 ms)",
         "",
     ]
-    for case, title in (
-        ("at_head", "schema at head"),
-        ("from_empty", "empty database (whole series)"),
-        ("floor_bare_uvicorn", "floor: bare uvicorn + limit app"),
-    ):
-        s = result[case]
+    for case, s in result["cases"].items():
+        tree, _, kind = case.rpartition(":")
+        title = f"{tree + ': ' if tree else ''}{CASE_TITLES[kind]}"
         lines.append(
-            f"{title:<34} {s['median_seconds']:6.2f} s  (min {s['min_seconds']:.2f}, "
-            f"max {s['max_seconds']:.2f})"
+            f"{title:<44} {s['median_seconds']:6.2f} s  (min {s['min_seconds']:.2f}, "
+            f"max {s['max_seconds']:.2f}); CPU {s['median_cpu_seconds']:.2f} s"
         )
-    met = result["at_head"]["median_seconds"] < TARGET_AT_HEAD_SECONDS
+    met = result["cases"]["at_head"]["median_seconds"] < TARGET_AT_HEAD_SECONDS
     lines.append(f"target at head < {TARGET_AT_HEAD_SECONDS:g} s: {'met' if met else 'MISSED'}")
     lines.append(
         f"an interpreter that imports nothing: {result['interpreter_start_seconds']:.3f} s"
     )
-    for case in ("at_head", "from_empty"):
-        lines.append(f"phases, {case.replace('_', ' ')}:")
-        lines += [
-            f"  {seconds:6.3f} s  {phase}"
-            for phase, seconds in result[case]["phases_seconds"].items()
-        ]
+    for case, s in result["cases"].items():
+        if "phases_seconds" in s:
+            lines.append(f"phases, {case.replace('_', ' ')}:")
+            lines += [
+                f"  {seconds:6.3f} s  {phase}" for phase, seconds in s["phases_seconds"].items()
+            ]
     return lines
 
 
@@ -136,29 +147,33 @@ def run(argv: list[str]) -> int:
     facts = report.machine()
     log_dir = args.output.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    at_head: list[dict[str, float]] = []
-    from_empty: list[dict[str, float]] = []
-    floor: list[dict[str, float]] = []
+    trees = [("", ROOT), *args.compare]
+    runs: dict[str, list[dict[str, float]]] = {}
+
+    def start(case: str, command: Command, dsn: str, cwd: Path) -> None:
+        name = f"start-{case.replace(':', '-')}"
+        runs.setdefault(case, []).append(time_to_ready(name, command, dsn, log_dir, cwd))
 
     with database.temporary_database("start_head") as head_url:
         database.migrate(head_url)
         head_dsn = database.dsn(head_url)
-        # Interleaved, so load from elsewhere on the machine spreads over all three cases.
+        # Interleaved, so load from elsewhere on the machine spreads over every case.
         for _ in range(args.repeat):
-            at_head.append(time_to_ready("start-at-head", entrypoint, head_dsn, log_dir))
-            with database.temporary_database("start_empty") as empty_url:
-                from_empty.append(
-                    time_to_ready("start-empty", entrypoint, database.dsn(empty_url), log_dir)
-                )
-            floor.append(time_to_ready("start-bare", bare_uvicorn, head_dsn, log_dir))
+            for tree_name, tree in trees:
+                prefix = f"{tree_name}:" if tree_name else ""
+                start(f"{prefix}at_head", entrypoint, head_dsn, tree)
+                with database.temporary_database("start_empty") as empty_url:
+                    start(f"{prefix}from_empty", entrypoint, database.dsn(empty_url), tree)
+            start("floor", bare_uvicorn, head_dsn, ROOT)
 
     result: dict[str, Any] = {
         "benchmark": "startup",
         "machine": facts,
         "repeat": args.repeat,
-        "at_head": summarise(at_head),
-        "from_empty": summarise(from_empty),
-        "floor_bare_uvicorn": summarise(floor, phases=False),
+        "compare": {name: str(tree) for name, tree in args.compare},
+        "cases": {
+            case: summarise(case_runs, phases=case != "floor") for case, case_runs in runs.items()
+        },
         "interpreter_start_seconds": round(
             report.median([interpreter_start_seconds() for _ in range(args.repeat)]), 3
         ),
