@@ -8,3 +8,5 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 ENTRYPOINT = ROOT / "entrypoint.sh"
+# Bytecode of everything the servers import (see server.server_env); git-ignored.
+PYCACHE = RESULTS / "pycache"

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from bench.errors import BenchError
-from bench.paths import ENTRYPOINT, ROOT, VENV_BIN
+from bench.paths import ENTRYPOINT, PYCACHE, ROOT, VENV_BIN
 
 APP_TARGET = "app.main:create_app"
 LIMIT_TARGET = "bench.limit_app:create_app"
@@ -55,6 +55,12 @@ def free_port() -> int:
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", **extra}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    # Servers run from compiled bytecode, as in the image (UV_COMPILE_BYTECODE=1, compileall):
+    # compiling SQLAlchemy, FastAPI and pydantic from source costs more than a whole start.
+    # Where the environment forbids writing bytecode (PYTHONDONTWRITEBYTECODE), it goes to a
+    # cache of the benchmarks' own instead of next to the sources.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
     return env
 
 
