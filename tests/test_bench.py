@@ -4,7 +4,6 @@ speed targets belong to the benchmarks' own output (docs/performance.md)."""
 import json
 import shutil
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,21 +18,14 @@ from bench.paths import ENTRYPOINT
 from bench.profile import summarise_profile
 from bench.users import CREATE_BODY_TEMPLATE
 from tests.conftest import settings_for
-from tests.support.alembic import ROOT, subprocess_env
+from tests.support.alembic import ROOT, run_tool
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed")
 
 
 def bench(module: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", f"bench.{module}", *args],
-        cwd=ROOT,
-        env=subprocess_env(None, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """`python -m bench.MODULE ARGS`, as the documented command runs it."""
+    return run_tool("python", "-m", f"bench.{module}", *args, url=None, cwd=ROOT, **env)
 
 
 def test_servers_get_entrypoints_uvicorn_flags() -> None:
