@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import URL
+
 from bench import database, report, server, wrk
 from bench.errors import BenchError
 from bench.paths import VENV_BIN
@@ -44,6 +46,7 @@ class Measurement:
     round: int
     result: wrk.WrkResult
     cpu_us_per_request: float
+    new_connections_per_second: float
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -93,26 +96,41 @@ def variant(text: str) -> tuple[str, dict[str, str]]:
     return name, {key: value for key, _, value in pairs}
 
 
+@dataclass(frozen=True)
+class Seeded:
+    url: URL
+    max_id: int
+
+
 def measure(
-    target: server.Server, scenario: str, load: wrk.Load, max_id: int, round_number: int
+    target: server.Server, scenario: str, load: wrk.Load, seeded: Seeded, round_number: int
 ) -> Measurement:
+    # Only the server under load opens connections meanwhile; the others are idle.
+    sessions_before = database.sessions_opened(seeded.url)
     cpu_before = target.cpu_seconds()
     result = wrk.run(
         target.base_url,
         scenario,
         load,
-        max_id=max_id,
+        max_id=seeded.max_id,
         run_tag=secrets.token_hex(4),
         body_template=CREATE_BODY_TEMPLATE,
     )
     cpu = target.cpu_seconds() - cpu_before
+    # Less one: the session that read the count before.
+    new_connections = database.sessions_opened(seeded.url) - sessions_before - 1
     return Measurement(
-        target.name, scenario, round_number, result, cpu * 1e6 / max(result.requests, 1)
+        target.name,
+        scenario,
+        round_number,
+        result,
+        cpu * 1e6 / max(result.requests, 1),
+        new_connections / result.seconds,
     )
 
 
 def profile(
-    target: server.Server, scenario: str, load: wrk.Load, max_id: int, directory: Path
+    target: server.Server, scenario: str, load: wrk.Load, seeded: Seeded, directory: Path
 ) -> list[str]:
     """py-spy samples the app while wrk runs the scenario once more (not counted above)."""
     raw = directory / f"profile-{scenario}.txt"
@@ -133,7 +151,7 @@ def profile(
         stderr=subprocess.PIPE,
         text=True,
     )
-    measure(target, scenario, load, max_id, round_number=0)
+    measure(target, scenario, load, seeded, round_number=0)
     _, errors = py_spy.communicate(timeout=load.duration_seconds + 30)
     if py_spy.returncode != 0 or not raw.exists():
         raise BenchError(f"py-spy failed: {(errors.strip() or 'no output').splitlines()[-1]}")
@@ -157,6 +175,9 @@ def summarise(
                 "p50_ms": round(report.median([m.result.p50_ms for m in ms]), 2),
                 "p99_ms": round(report.median([m.result.p99_ms for m in ms]), 2),
                 "cpu_us_per_request": round(report.median([m.cpu_us_per_request for m in ms])),
+                "new_connections_per_second": round(
+                    report.median([m.new_connections_per_second for m in ms]), 1
+                ),
                 "failed_requests": sum(m.result.failed for m in ms),
                 "runs": [asdict(m.result) for m in ms],
             }
@@ -188,14 +209,15 @@ def human_summary(result: dict[str, Any]) -> list[str]:
         f"rotating), loopback; {result['rows']:,} seeded users",
         "",
         f"{'scenario':<9}{'server':<10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
-        f"{'ratio':>7}{'by CPU':>8}",
+        f"{'new conn/s':>12}{'ratio':>7}{'by CPU':>8}",
     ]
     for scenario, entry in result["scenarios"].items():
         for name, s in entry.items():
             ratios = f"{s['ratio']:>7.2f}{s['cpu_ratio']:>8.2f}" if "ratio" in s else ""
             lines.append(
                 f"{scenario:<9}{name:<10}{s['requests_per_second']:>8,}{s['p50_ms']:>9.2f}"
-                f"{s['p99_ms']:>9.2f}{s['cpu_us_per_request']:>12,}{ratios}"
+                f"{s['p99_ms']:>9.2f}{s['cpu_us_per_request']:>12,}"
+                f"{s['new_connections_per_second']:>12.1f}{ratios}"
             )
         if scenario in TARGET_RATIO:
             app = entry["app"]
@@ -209,6 +231,8 @@ def human_summary(result: dict[str, Any]) -> list[str]:
         "",
         "ratio: req/s as a share of the limit's (median of per-round ratios); by CPU: the "
         "limit's CPU per request over this server's",
+        "new conn/s: PostgreSQL sessions opened while the server was under load "
+        "(pg_stat_database), per second",
         "peak RSS (VmHWM): "
         + ", ".join(f"{name} {mb} MB" for name, mb in result["peak_rss_mb"].items()),
     ]
@@ -228,7 +252,7 @@ def run(argv: list[str]) -> int:
 
     with database.temporary_database("api") as url:
         database.migrate(url)
-        max_id = database.seed_users(url, args.rows)
+        seeded = Seeded(url, database.seed_users(url, args.rows))
         dsn = database.dsn(url)
         with ExitStack() as stack:
             servers = [
@@ -247,15 +271,15 @@ def run(argv: list[str]) -> int:
             ]
             for scenario in args.scenarios if args.warmup else ():
                 for target in servers:
-                    measure(target, scenario, warmup, max_id, round_number=0)
+                    measure(target, scenario, warmup, seeded, round_number=0)
             for round_number in range(1, args.rounds + 1):
                 shift = round_number % len(servers)
                 for scenario in args.scenarios:
                     for target in servers[shift:] + servers[:shift]:
-                        measurements.append(measure(target, scenario, load, max_id, round_number))
+                        measurements.append(measure(target, scenario, load, seeded, round_number))
             peak_rss = {s.name: round(s.peak_rss_bytes() / 2**20, 1) for s in servers}
             if args.profile:
-                profile_lines = profile(servers[1], args.profile, load, max_id, log_dir.parent)
+                profile_lines = profile(servers[1], args.profile, load, seeded, log_dir.parent)
 
     result: dict[str, Any] = {
         "benchmark": "api",

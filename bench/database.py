@@ -91,3 +91,16 @@ def seed_users(url: URL, rows: int) -> int:
         return int(await connection.fetchval("SELECT coalesce(max(id), 0) FROM users"))
 
     return int(_run(seed, url))
+
+
+def sessions_opened(url: URL) -> int:
+    """Sessions ever opened on this database (PostgreSQL 14+), this one included."""
+
+    async def query(connection: asyncpg.Connection) -> int:
+        return int(
+            await connection.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+
+    return int(_run(query, url))
