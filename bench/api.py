@@ -1,6 +1,6 @@
 """API throughput and latency: the app against its limit, in the same run, under the same load.
 
-    uv run python -m bench.api                  # the full run (about 4 minutes)
+    uv run python -m bench.api                  # the full run (about 5 minutes)
     uv run python -m bench.api --profile get    # then py-spy on the app under the GET load
 
 A throwaway database is migrated with `alembic upgrade head` and seeded with --rows users. Two
@@ -11,6 +11,8 @@ rotates from round to round, so a burst of load from elsewhere on a shared machi
 sides alike. Figures are medians over the rounds; the ratio is the median of the per-round
 app/limit ratios. CPU time per request is the server process's own CPU (user + system) over the
 requests it answered: on a shared machine it moves far less than requests per second does.
+Also reported: PostgreSQL connections opened per second under load (a churning pool shows
+here), and each server's peak RSS.
 
 --variant runs more copies of the app in the same rounds, each with some settings changed
 through the environment, e.g. `--variant no-ping:POOL_PRE_PING=false`; --compare runs the app
@@ -78,6 +80,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(wrk.SCENARIOS)}")
+    names = [name for name, _ in [*args.variant, *args.compare]]
+    if len(set(names)) < len(names):
+        parser.error("each --variant and --compare needs a name of its own")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk gives each thread one)")
     return args

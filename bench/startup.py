@@ -5,10 +5,13 @@
 Two cases: the schema is already at head (every restart and scale-out of a release: the
 common case, with a target of under 2 s), and an empty database (the first deploy: the whole
 revision series runs). The output lines entrypoint.sh's steps print are timestamped as they
-appear, which splits each start into its phases. In the same run, the floor: bare uvicorn with
+appear, which splits each start into its phases; the CPU time of all the start's processes is
+the figure to compare on a shared machine. In the same run, the floor: bare uvicorn with
 entrypoint.sh's flags serving bench/limit_app.py (one interpreter, Starlette, an asyncpg pool),
-and the start of an interpreter that imports nothing (`python -c pass`): entrypoint.sh starts
-three interpreters (wait for the database, alembic, uvicorn).
+and the start of an interpreter that imports nothing (`python -c pass`); entrypoint.sh starts
+two (wait for the database and migrate, then uvicorn). --compare adds the entrypoint.sh of
+another source tree, interleaved with ours. One unmeasured start per tree comes first: it
+writes the bytecode that the image ships compiled.
 """
 
 import argparse
