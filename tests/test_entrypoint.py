@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.engine import URL
 
+from app import wait_for_db
 from tests.conftest import DatabaseFactory
 from tests.support import postgres
 from tests.support.alembic import ROOT, subprocess_env
@@ -207,3 +209,8 @@ async def test_readme_run_command_creates_the_database_and_serves() -> None:
     assert f"created database '{name}'" in output
     assert fetched.json() == created.json()
     assert "Application shutdown complete" in output
+
+
+def test_wait_for_db_refuses_unknown_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert wait_for_db.main(["--migrat"]) == wait_for_db.EXIT_MISCONFIGURED
+    assert capsys.readouterr().err == "usage: python -m app.wait_for_db [--migrate]\n"
