@@ -21,7 +21,6 @@ as it is in another source tree (`git archive main | tar -x -C /tmp/main`), e.g.
 """
 
 import argparse
-import re
 import secrets
 import subprocess
 from collections.abc import Sequence
@@ -66,39 +65,16 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="comma-separated, from: " + ", ".join(wrk.SCENARIOS),
     )
     parser.add_argument("--profile", choices=wrk.SCENARIOS, help="py-spy the app afterwards")
-    parser.add_argument(
-        "--variant",
-        type=variant,
-        action="append",
-        default=[],
-        metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
-        help="also measure the app with these environment settings (repeatable)",
-    )
+    report.variant_argument(parser)
     report.compare_argument(parser)
     report.output_argument(parser, "api.json")
-    args = parser.parse_args(argv)
+    args = report.check_names(parser, parser.parse_args(argv))
     unknown = sorted(set(args.scenarios) - set(wrk.SCENARIOS))
     if unknown:
         parser.error(f"unknown scenario {unknown[0]!r}; choose from {', '.join(wrk.SCENARIOS)}")
-    names = [name for name, _ in [*args.variant, *args.compare]]
-    if len(set(names)) < len(names):
-        parser.error("each --variant and --compare needs a name of its own")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads (wrk gives each thread one)")
     return args
-
-
-def variant(text: str) -> tuple[str, dict[str, str]]:
-    name, _, settings = text.partition(":")
-    pairs = [pair.partition("=") for pair in settings.split(",") if pair]
-    if (
-        not re.fullmatch(r"[\w-]+", name)
-        or name in ("limit", "app")
-        or not pairs
-        or not all(key and sep for key, sep, _ in pairs)
-    ):
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:KEY=VALUE[,KEY=VALUE...]")
-    return name, {key: value for key, _, value in pairs}
 
 
 @dataclass(frozen=True)

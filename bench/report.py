@@ -50,9 +50,35 @@ def output_argument(parser: argparse.ArgumentParser, default_name: str) -> None:
     )
 
 
+_RESERVED_NAMES = ("limit", "app")
+
+
+def _valid_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[\w-]+", name)) and name not in _RESERVED_NAMES
+
+
+def variant(text: str) -> tuple[str, dict[str, str]]:
+    name, _, settings = text.partition(":")
+    pairs = [pair.partition("=") for pair in settings.split(",") if pair]
+    if not _valid_name(name) or not pairs or not all(key and sep for key, sep, _ in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:KEY=VALUE[,KEY=VALUE...]")
+    return name, {key: value for key, _, value in pairs}
+
+
+def variant_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--variant",
+        type=variant,
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
+        help="also measure the app with these environment settings (repeatable)",
+    )
+
+
 def source_tree(text: str) -> tuple[str, Path]:
     name, _, directory = text.partition(":")
-    if not re.fullmatch(r"[\w-]+", name) or name in ("limit", "app") or not directory:
+    if not _valid_name(name) or not directory:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME:DIR")
     if not (Path(directory) / "app" / "main.py").is_file():
         raise argparse.ArgumentTypeError(f"{directory} has no app/main.py")
@@ -69,6 +95,13 @@ def compare_argument(parser: argparse.ArgumentParser) -> None:
         help="also measure the service as it is in another source tree, e.g. "
         "`git archive main | tar -x -C /tmp/main` then main:/tmp/main (repeatable)",
     )
+
+
+def check_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    names = [name for name, _ in [*getattr(args, "variant", []), *args.compare]]
+    if len(set(names)) < len(names):
+        parser.error("each --variant and --compare needs a name of its own")
+    return args
 
 
 def machine() -> dict[str, Any]:

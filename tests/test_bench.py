@@ -112,6 +112,21 @@ def test_startup_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert figures["cases"]["floor"]["median_seconds"] > 0
 
 
+def test_inprocess_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    output = tmp_path / "inprocess.json"
+
+    result = bench(
+        "inprocess",
+        *("--repeat", "1", "--requests", "20", "--output", str(output)),
+        *("--variant", "ping:POOL_PRE_PING=true"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(output.read_text())["cpu_us_per_request"]
+    assert list(figures) == ["app", "ping"]
+    assert all(case["median"] > 0 and len(case["runs"]) == 1 for case in figures.values())
+
+
 @pytest.mark.parametrize(
     ("module", "args", "complaint"),
     [
