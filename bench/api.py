@@ -277,9 +277,7 @@ def run(argv: list[str]) -> int:
     lines = human_summary(result)
     if profile_lines:
         lines += ["", *profile_lines]
-    print("\n".join(lines))
-    report.write_result(args.output, result)
-    args.output.with_suffix(".txt").write_text("\n".join(lines) + "\n")
+    report.publish(args.output, result, lines)
     failed = sum(m.result.failed for m in measurements)
     if failed:
         raise BenchError(f"{failed} requests failed (see {log_dir}); the figures are not valid")

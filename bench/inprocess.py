@@ -129,9 +129,7 @@ def run(argv: list[str]) -> int:
             for name, s in result["cpu_us_per_request"].items()
         ),
     ]
-    print("\n".join(lines))
-    report.write_result(args.output, result)
-    args.output.with_suffix(".txt").write_text("\n".join(lines) + "\n")
+    report.publish(args.output, result, lines)
     return 0
 
 

@@ -133,11 +133,14 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def write_result(path: Path, result: dict[str, Any]) -> None:
+def publish(path: Path, result: dict[str, Any], summary: list[str]) -> None:
+    """Print the human summary; write it beside the result as JSON (`path`) and text (.txt)."""
+    print("\n".join(summary))
     path.parent.mkdir(parents=True, exist_ok=True)
     stamped = {"finished_at": datetime.now(UTC).isoformat(timespec="seconds"), **result}
     path.write_text(json.dumps(stamped, indent=2) + "\n")
-    print(f"\nresult written to {path}")
+    path.with_suffix(".txt").write_text("\n".join(summary) + "\n")
+    print(f"\nresult written to {path} and {path.with_suffix('.txt').name}")
 
 
 def main(run: Callable[[list[str]], int]) -> NoReturn:

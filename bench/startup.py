@@ -185,9 +185,7 @@ def run(argv: list[str]) -> int:
         ),
     }
     lines = human_summary(result)
-    print("\n".join(lines))
-    report.write_result(args.output, result)
-    args.output.with_suffix(".txt").write_text("\n".join(lines) + "\n")
+    report.publish(args.output, result, lines)
     return 0
 
 
