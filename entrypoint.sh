@@ -12,7 +12,7 @@ set -euo pipefail
 
 # Wait for the database, then `alembic upgrade head` in the same interpreter, through Alembic's
 # own command-line entry point (app/wait_for_db.py): one Python start-up instead of two, about a
-# third of the time from start to ready (docs/performance.md).
+# quarter of the time from start to ready at head (docs/performance.md).
 if [[ "${MIGRATE_ON_START:-true}" == "true" ]]; then
     python -m app.wait_for_db --migrate
 else

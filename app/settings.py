@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # Recycle connections before load balancers or PgBouncer drop them as idle.
     pool_recycle_seconds: PositiveInt = 1800
     # Off: with asyncpg the ping is three round trips (BEGIN, a query, ROLLBACK) on every
-    # checkout, as many as a whole read, and about 15% of a request's CPU (docs/performance.md).
+    # checkout, as many as a whole read, and 15-27% of a request's CPU (docs/performance.md).
     # Without it, a database restart costs one 503 per pooled connection in use at the time:
     # the first error invalidates the whole pool, and later requests get fresh connections.
     # Turn it on where connections die unseen (a proxy that drops idle ones, say).

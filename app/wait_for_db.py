@@ -87,7 +87,7 @@ def migrate_to_head() -> int:
 
     The very command the `alembic` script runs, with the same output and exit status. Running
     it here rather than in a second interpreter saves a Python start-up and a second import of
-    SQLAlchemy and pydantic: about a third of the time from start to ready at head
+    SQLAlchemy and pydantic: about a quarter of the time from start to ready at head
     (docs/performance.md).
     """
     print("running migrations: alembic upgrade head", file=sys.stderr)
