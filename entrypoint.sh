@@ -10,11 +10,13 @@
 #   MIGRATE_ON_START (true; set false where migrations run as a separate deploy step).
 set -euo pipefail
 
-python -m app.wait_for_db
-
+# Wait for the database, then `alembic upgrade head` in the same interpreter, through Alembic's
+# own command-line entry point (app/wait_for_db.py): one Python start-up instead of two, about a
+# quarter of the time from start to ready at head (docs/performance.md).
 if [[ "${MIGRATE_ON_START:-true}" == "true" ]]; then
-    echo "running migrations: alembic upgrade head" >&2
-    alembic upgrade head
+    python -m app.wait_for_db --migrate
+else
+    python -m app.wait_for_db
 fi
 
 # exec: uvicorn replaces this shell as the container's PID 1, so `docker stop`'s SIGTERM reaches

@@ -6,9 +6,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from app import wait_for_db
 from tests.conftest import DatabaseFactory
-from tests.support import postgres
+from tests.support import alembic, postgres
 from tests.support.alembic import ROOT
 from tests.support.processes import ENTRYPOINT, entrypoint, free_port
 
@@ -48,6 +50,43 @@ async def test_migrates_then_serves_then_stops_cleanly_on_sigterm(
     assert "Traceback" not in output
     version = await postgres.fetchval(url, "SELECT version_num FROM alembic_version")
     assert version is not None
+
+
+async def test_a_failed_migration_ends_before_the_server_starts(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+    await postgres.execute(url, "CREATE TABLE users (squatter int)")  # the migration's table
+
+    with entrypoint(url) as server:
+        output, _ = server.process.communicate(timeout=30)
+
+    assert server.process.returncode != 0
+    assert "running migrations: alembic upgrade head" in output
+    assert 'relation "users" already exists' in output
+    assert "Started server process" not in output
+
+
+async def test_without_migrate_on_start_it_serves_but_is_not_ready_until_migrated(
+    fresh_database: DatabaseFactory,
+) -> None:
+    """MIGRATE_ON_START=false, for migrations run as their own deploy step: the app starts,
+    and readiness keeps it out of the load balancer until that step has run."""
+    url = await fresh_database()
+
+    with entrypoint(url, env={"MIGRATE_ON_START": "false"}) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            await server.wait_for_200(client, "/health/live")
+            before = await client.get("/health/ready")
+            await alembic.upgrade(url)  # the separate migration step
+            await server.wait_until_ready(client)
+        server.process.send_signal(signal.SIGTERM)
+        output, _ = server.process.communicate(timeout=15)
+
+    assert "is up" in output
+    assert "running migrations" not in output
+    assert before.status_code == 503
+    assert before.json()["reason"].startswith("the database has no migrations applied")
 
 
 def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
@@ -121,3 +160,8 @@ async def test_readme_run_command_creates_the_database_and_serves() -> None:
     assert f"created database '{name}'" in output
     assert fetched.json() == created.json()
     assert "Application shutdown complete" in output
+
+
+def test_wait_for_db_refuses_unknown_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    assert wait_for_db.main(["--migrat"]) == wait_for_db.EXIT_MISCONFIGURED
+    assert capsys.readouterr().err == "usage: python -m app.wait_for_db [--migrate]\n"

@@ -31,17 +31,20 @@ class Entrypoint:
     base_url: str
 
     async def wait_until_ready(self, client: httpx.AsyncClient) -> None:
+        await self.wait_for_200(client, "/health/ready")
+
+    async def wait_for_200(self, client: httpx.AsyncClient, path: str) -> None:
         deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"exited early:\n{self.process.communicate()[0]}")
             try:
-                if (await client.get("/health/ready", timeout=1)).status_code == 200:
+                if (await client.get(path, timeout=1)).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-        raise AssertionError(f"not ready within {STARTUP_DEADLINE_SECONDS}s")
+        raise AssertionError(f"{path} not 200 within {STARTUP_DEADLINE_SECONDS}s")
 
 
 @contextmanager

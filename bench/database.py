@@ -1,0 +1,106 @@
+"""Throwaway benchmark databases: create, migrate with the real CLI, seed, drop.
+
+Every database made here is named bench_<pid>_<random>_<purpose> and dropped on the way out,
+failures and Ctrl-C included. Nothing else on the server is touched.
+"""
+
+import asyncio
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+from bench.errors import BenchError
+from bench.paths import ROOT, VENV_BIN
+from bench.users import SEED_SQL
+
+SERVER_URL_SETTING = "BENCH_POSTGRES_URL"
+DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def server_url() -> URL:
+    return make_url(os.environ.get(SERVER_URL_SETTING, DEFAULT_SERVER_URL))
+
+
+def dsn(url: URL) -> str:
+    """libpq spelling, password included: for asyncpg and for DATABASE_URL of child processes."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _run(coroutine_function: Any, url: URL, *args: object) -> Any:
+    async def go() -> Any:
+        try:
+            connection = await asyncpg.connect(dsn(url), timeout=5)
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            where = url.render_as_string(hide_password=True)
+            raise BenchError(f"cannot connect to PostgreSQL at {where}: {exc}") from None
+        try:
+            return await coroutine_function(connection, *args)
+        finally:
+            await connection.close()
+
+    return asyncio.run(go())
+
+
+def server_version() -> str:
+    async def query(connection: asyncpg.Connection) -> str:
+        version: str = await connection.fetchval("SHOW server_version")
+        return version
+
+    return str(_run(query, server_url()))
+
+
+@contextmanager
+def temporary_database(purpose: str) -> Iterator[URL]:
+    name = f"bench_{os.getpid()}_{secrets.token_hex(3)}_{purpose}"[:63]
+    _run(lambda c: c.execute(f'CREATE DATABASE "{name}"'), server_url())
+    try:
+        yield server_url().set(database=name)
+    finally:
+        # FORCE (PG 13+): a server that did not stop cleanly must not keep the drop waiting.
+        _run(lambda c: c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), server_url())
+
+
+def migrate(url: URL) -> None:
+    """`alembic upgrade head`, the command entrypoint.sh runs."""
+    result = subprocess.run(  # noqa: S603 - our own venv's alembic, fixed arguments
+        [str(VENV_BIN / "alembic"), "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": dsn(url)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchError(f"alembic upgrade head failed: {last}")
+
+
+def seed_users(url: URL, rows: int) -> int:
+    """Insert `rows` users; return the highest id, the top of wrk's random id range."""
+
+    async def seed(connection: asyncpg.Connection) -> int:
+        await connection.execute(SEED_SQL, rows)
+        # Fresh statistics, so the planner sees 100,000 rows and not an empty table.
+        await connection.execute("ANALYZE users")
+        return int(await connection.fetchval("SELECT coalesce(max(id), 0) FROM users"))
+
+    return int(_run(seed, url))
+
+
+def sessions_opened(url: URL) -> int:
+    """Sessions ever opened on this database (PostgreSQL 14+), this one included."""
+
+    async def query(connection: asyncpg.Connection) -> int:
+        return int(
+            await connection.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+        )
+
+    return int(_run(query, url))
