@@ -19,7 +19,7 @@ def test_an_update_brings_a_later_template_change_and_keeps_local_edits(
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "--message=generated")
     # The project tunes its pool: a line the template will not touch.
-    edit(project / ".env.example", "POOL_SIZE=10\n", "POOL_SIZE=20\n")
+    edit(project / ".env.example", "POOL_SIZE=20\n", "POOL_SIZE=32\n")
     git(project, "commit", "--quiet", "--all", "--message=a bigger pool")
 
     # The template's next release: a file copied as it is, a file derived from a .jinja sibling
@@ -37,7 +37,7 @@ def test_an_update_brings_a_later_template_change_and_keeps_local_edits(
     assert result.returncode == 0, result.stderr
     env_example = (project / ".env.example").read_text()
     assert "# Log every statement.\nECHO_SQL=false\n" in env_example
-    assert "POOL_SIZE=20\n" in env_example  # the project's edit survived
+    assert "POOL_SIZE=32\n" in env_example  # the project's edit survived
     compose = (project / "docker-compose.yml").read_text()
     assert "stop_grace_period: 30s" in compose
     assert "name: ledger-keeper\n" in compose  # still the project's names
