@@ -13,11 +13,14 @@ set -euo pipefail
 # Wait for the database, then `alembic upgrade head` in the same interpreter, through Alembic's
 # own command-line entry point (app/wait_for_db.py): one Python start-up instead of two, about a
 # quarter of the time from start to ready at head (docs/performance.md).
-if [[ "${MIGRATE_ON_START:-true}" == "true" ]]; then
-    python -m app.wait_for_db --migrate
-else
-    python -m app.wait_for_db
-fi
+case "${MIGRATE_ON_START:-true}" in
+    true | True | TRUE | 1) python -m app.wait_for_db --migrate ;;
+    false | False | FALSE | 0) python -m app.wait_for_db ;;
+    *)
+        echo "error: MIGRATE_ON_START must be true or false, not '${MIGRATE_ON_START}'" >&2
+        exit 2
+        ;;
+esac
 
 # exec: uvicorn replaces this shell as the container's PID 1, so `docker stop`'s SIGTERM reaches
 # it directly and in-flight requests finish before it exits.

@@ -7,6 +7,7 @@ these tests hold what that run cannot see: the paths only real users take, and t
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def test_compose_file_is_valid_and_wires_app_to_a_healthy_db() -> None:
     assert database_url.endswith(f"@db:5432/{services['db']['environment']['POSTGRES_DB']}")
     assert [port["target"] for port in services["app"]["ports"]] == [8000]
     assert any(volume["type"] == "volume" for volume in services["db"]["volumes"])
+
+
+def test_every_setting_in_dot_env_reaches_the_app_but_its_database_url(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+
+    result = run(COMPOSE_BINARY, "--project-directory", tmp_path, "config", "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    environment = json.loads(result.stdout)["services"]["app"]["environment"]
+    assert environment["MIGRATION_LOCK_TIMEOUT_MS"] == "5000"
+    assert environment["POOL_SIZE"] == "20"
+    # .env's DATABASE_URL is for the host (the published port); the container keeps its own.
+    assert "@db:5432/" in environment["DATABASE_URL"]
 
 
 def test_compose_refuses_to_start_without_a_password() -> None:

@@ -125,6 +125,16 @@ async def test_missing_database_fails_at_once_without_retrying() -> None:
     ]
 
 
+def test_a_misspelt_migrate_on_start_is_one_line_not_a_silent_skip() -> None:
+    with entrypoint(postgres.database_url("app"), env={"MIGRATE_ON_START": "yes please"}) as server:
+        output, _ = server.process.communicate(timeout=30)
+
+    assert server.process.returncode == 2
+    assert output.strip().splitlines() == [
+        "error: MIGRATE_ON_START must be true or false, not 'yes please'"
+    ]
+
+
 def test_invalid_database_url_is_one_line() -> None:
     with entrypoint("mysql://root@localhost/app") as server:
         output, _ = server.process.communicate(timeout=30)
