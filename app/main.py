@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app import errors
 from app.api import health, users
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.schema_version import SchemaRequirement
 from app.settings import Settings, get_settings
 
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.read_sessionmaker = create_read_sessionmaker(engine)
         try:
             yield
         finally:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from app.api.deps import get_sessionmaker
+from app.api.deps import get_read_sessionmaker, get_sessionmaker
 from app.main import create_app
 from tests.support import alembic, postgres
 from tests.support.app import serve
@@ -103,6 +103,7 @@ async def app(database_url: URL, connection: AsyncConnection) -> AsyncIterator[F
     app = create_app(settings_for(database_url))
     sessionmaker = _joining_sessionmaker(connection)
     app.dependency_overrides[get_sessionmaker] = lambda: sessionmaker
+    app.dependency_overrides[get_read_sessionmaker] = lambda: sessionmaker
     async with LifespanManager(app):
         yield app
 

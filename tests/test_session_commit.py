@@ -9,6 +9,7 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,3 +106,21 @@ async def test_fastapi_default_scope_would_answer_before_the_commit(
 
     assert response.status_code == 201
     assert await count_users(rejecting_database, email) == 0
+
+
+async def test_reads_run_without_a_transaction(committed_database: URL) -> None:
+    """GET requests use the read sessionmaker: each statement commits on its own, so two
+    statements see two clocks (in one transaction, now() would repeat the first)."""
+    app = create_app(settings_for(committed_database))
+    async with serve(app):
+        async with app.state.read_sessionmaker() as session:
+            first = await session.scalar(text("SELECT now()"))
+            await session.execute(text("SELECT pg_sleep(0.01)"))
+            second = await session.scalar(text("SELECT now()"))
+        async with app.state.sessionmaker() as session:
+            third = await session.scalar(text("SELECT now()"))
+            await session.execute(text("SELECT pg_sleep(0.01)"))
+            fourth = await session.scalar(text("SELECT now()"))
+
+    assert first != second
+    assert third == fourth

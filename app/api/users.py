@@ -4,8 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import SessionDep
+from app.api.deps import ReadSessionDep, SessionDep
 from app.models import User
 from app.schemas import Problem, UserCreate, UserPage, UserRead, UserUpdate
 
@@ -20,7 +21,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _get_or_404(session: SessionDep, user_id: int) -> User:
+async def _get_or_404(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} does not exist.")
@@ -40,13 +41,13 @@ async def create_user(body: UserCreate, session: SessionDep, response: Response)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=_NOT_FOUND)
-async def get_user(user_id: int, session: SessionDep) -> User:
+async def get_user(user_id: int, session: ReadSessionDep) -> User:
     return await _get_or_404(session, user_id)
 
 
 @router.get("", response_model=UserPage)
 async def list_users(
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     after_id: Annotated[int | None, Query(description="next_after_id of the previous page")] = None,
     full_name: Annotated[str | None, Query(description="only users with exactly this name")] = None,
