@@ -5,13 +5,26 @@
 #   ./scripts/test.sh -k entrypoint # extra arguments go to pytest
 #
 # Needs a PostgreSQL server (default postgresql://postgres@127.0.0.1:5432; set TEST_POSTGRES_URL
-# for another one). Installs uv with pip if it is missing, then the locked dependencies.
+# for another one). Installs what a fresh machine lacks: uv (with pip), wrk (with apt-get, as
+# root), then the locked dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v uv >/dev/null 2>&1; then
     echo "uv not found; installing it with pip" >&2
     python3 -m pip install --quiet uv
+fi
+
+# wrk drives the API benchmark, which the suite smoke-runs (a Debian package).
+if ! command -v wrk >/dev/null 2>&1; then
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "wrk not found; installing it with apt-get" >&2
+        apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
+            || { apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null; }
+    else
+        echo "error: wrk not found; install it first (apt-get install wrk, or brew install wrk)" >&2
+        exit 1
+    fi
 fi
 
 uv sync --frozen
