@@ -7,7 +7,12 @@ from fastapi import FastAPI
 
 from app import errors
 from app.api import health, users
-from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.db import (
+    create_engine,
+    create_probe_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from app.schema_version import SchemaRequirement
 from app.settings import Settings, get_settings
 
@@ -21,12 +26,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # disposed (every pooled connection closed) when it shuts down.
         engine = create_engine(settings)
         app.state.engine = engine
+        app.state.probe_engine = create_probe_engine(settings)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.read_sessionmaker = create_read_sessionmaker(engine)
         try:
             yield
         finally:
             await engine.dispose()
+            await app.state.probe_engine.dispose()
 
     app = FastAPI(
         title="FastAPI + PostgreSQL + Alembic service template",

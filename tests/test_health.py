@@ -73,6 +73,17 @@ async def test_ready_when_a_newer_release_already_migrated(committed_database: U
     assert response.json()["database_revision"] == "0011_from_the_future"
 
 
+async def test_ready_while_every_request_connection_is_busy(committed_database: URL) -> None:
+    """A replica under load is still ready: the probe has a connection of its own."""
+    app = create_app(settings_for(committed_database, pool_size=1, pool_timeout_seconds=30))
+    async with serve(app) as client:
+        async with app.state.sessionmaker() as busy:
+            await busy.connection()  # the request pool's only connection, checked out
+            response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+
+
 def test_an_unknown_minimum_is_refused_at_startup() -> None:
     with pytest.raises(ValueError, match="SCHEMA_MIN_REVISION 'nope' is not a known revision"):
         create_app(settings_for(postgres.database_url("x"), schema_min_revision="nope"))

@@ -81,3 +81,23 @@ def test_env_example_documents_every_setting() -> None:
     }
 
     assert set(Settings.model_fields) <= documented
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MIGRATION_LOCK_TIMEOUT_MS", "0"),
+        ("MIGRATION_STATEMENT_TIMEOUT_MS", "-1"),
+        ("MIGRATION_ATTEMPTS", "0"),
+        ("MIGRATION_RETRY_BACKOFF_SECONDS", "-2"),
+        ("MIGRATION_BACKFILL_BATCH_SIZE", "many"),
+    ],
+)
+def test_a_nonsense_migration_setting_is_refused(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 0 would mean "no timeout" to PostgreSQL: the opposite of what a migration needs.
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)

@@ -43,7 +43,7 @@ async def live() -> Health:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
 )
 async def ready(request: Request) -> Readiness | JSONResponse:
-    engine: AsyncEngine = request.app.state.engine
+    engine: AsyncEngine = request.app.state.probe_engine
     requirement: SchemaRequirement = request.app.state.schema_requirement
     try:
         # Bounded: a probe that hangs is worse than one that fails.

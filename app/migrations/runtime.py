@@ -158,11 +158,7 @@ async def run_with_retries(
             revision, holders = await describe_failure(statement)
             if _statement_timeout(exc):
                 raise CommandError(
-                    f"revision {revision}: ran longer than "
-                    f"{settings.migration_statement_timeout_ms}ms "
-                    f"(MIGRATION_STATEMENT_TIMEOUT_MS) and was rolled back, for: {statement} "
-                    f"(a schema change this slow rewrites or scans the table under its lock; "
-                    f"see docs/expand-contract.md for the safe form)"
+                    f"revision {revision}: {_ran_too_long(statement, settings)}"
                 ) from None
             reason = (
                 f"could not get a lock within {settings.migration_lock_timeout_ms}ms"
@@ -187,6 +183,24 @@ async def run_with_retries(
                 delay,
             )
             await asyncio.sleep(delay)
+
+
+def _ran_too_long(statement: str, settings: Settings) -> str:
+    # The long limit applies to the statements that block no traffic (operations.py).
+    if re.search(r"\b(CONCURRENTLY|VALIDATE)\b", statement, re.IGNORECASE):
+        return (
+            f"ran longer than {settings.migration_long_statement_timeout_ms}ms "
+            f"(MIGRATION_LONG_STATEMENT_TIMEOUT_MS) and was cancelled, for: {statement} "
+            f"(it blocks no reads or writes: raise that limit for a table this large; a "
+            f"cancelled concurrent index build leaves an INVALID index, which the next run "
+            f"rebuilds)"
+        )
+    return (
+        f"ran longer than {settings.migration_statement_timeout_ms}ms "
+        f"(MIGRATION_STATEMENT_TIMEOUT_MS) and was cancelled, for: {statement} "
+        f"(a schema change this slow rewrites or scans the table under its lock; see "
+        f"docs/expand-contract.md for the safe form)"
+    )
 
 
 def _statement_timeout(exc: DBAPIError) -> bool:
