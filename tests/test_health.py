@@ -76,10 +76,9 @@ async def test_ready_when_a_newer_release_already_migrated(committed_database: U
 async def test_ready_while_every_request_connection_is_busy(committed_database: URL) -> None:
     """A replica under load is still ready: the probe has a connection of its own."""
     app = create_app(settings_for(committed_database, pool_size=1, pool_timeout_seconds=30))
-    async with serve(app) as client:
-        async with app.state.sessionmaker() as busy:
-            await busy.connection()  # the request pool's only connection, checked out
-            response = await client.get("/health/ready")
+    async with serve(app) as client, app.state.sessionmaker() as busy:
+        await busy.connection()  # the request pool's only connection, checked out
+        response = await client.get("/health/ready")
 
     assert response.status_code == 200
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
+from tests.support.alembic import run_cli
 from tests.support.waiting import eventually
 
 INDEX_STATE = """
@@ -176,3 +177,33 @@ async def test_an_interrupted_backfill_keeps_its_batches_and_resumes(
     assert await postgres.fetchval(url, "SELECT version_num FROM alembic_version") == (
         "0005_backfill_user_full_name"
     )
+
+
+async def test_a_concurrent_build_past_its_long_timeout_is_named_and_rebuilt_next_run(
+    fresh_database: DatabaseFactory,
+) -> None:
+    url = await fresh_database()
+    await alembic.upgrade(url, "0007_drop_user_name")
+    await postgres.execute(
+        url,
+        "INSERT INTO users (email, full_name) SELECT 'u' || i || '@example.com', 'User ' || i "
+        "FROM generate_series(1, 200000) AS i",
+    )
+
+    result = run_cli(
+        "upgrade",
+        "0008_index_users_full_name_id",
+        url=url,
+        MIGRATION_LONG_STATEMENT_TIMEOUT_MS="20",
+    )
+
+    assert result.returncode != 0
+    [failed] = [line for line in result.stdout.splitlines() if line.startswith("FAILED")]
+    assert "ran longer than 20ms (MIGRATION_LONG_STATEMENT_TIMEOUT_MS) and was cancelled" in failed
+    assert "CREATE INDEX CONCURRENTLY" in failed
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_users_full_name_id'::regclass"
+    assert await postgres.fetchval(url, valid) is False  # the leftover the message announces
+
+    await alembic.upgrade(url, "0008_index_users_full_name_id")
+
+    assert await postgres.fetchval(url, valid) is True
