@@ -12,7 +12,15 @@ from app.db import Base
 from scripts import lint_migrations
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
-from tests.support.alembic import HEAD, ROOT, add_revision, project_copy, run_cli, subprocess_env
+from tests.support.alembic import (
+    HEAD,
+    ROOT,
+    add_revision,
+    project_copy,
+    run_cli,
+    run_project_cli,
+    subprocess_env,
+)
 
 HEADS_CHECK = ROOT / "scripts" / "check-migration-heads.sh"
 NOWHERE = postgres.database_url("nowhere").set(host="127.0.0.1", port=1)
@@ -155,14 +163,7 @@ async def test_a_revision_that_fails_midway_leaves_schema_and_version_as_they_we
     )
     before = await postgres.schema_fingerprint(committed_database)
 
-    result = run_cli(
-        "-c",
-        str(project / "alembic.ini"),
-        "upgrade",
-        "head",
-        url=committed_database,
-        PYTHONPATH=str(ROOT),
-    )
+    result = run_project_cli(project, "upgrade", "head", url=committed_database)
 
     assert result.returncode != 0
     assert "division by zero" in result.stderr
@@ -219,14 +220,8 @@ async def test_a_statement_timeout_fails_at_once_in_one_line(
     project = project_copy(tmp_path)
     add_revision(project, "0011_slow_rewrite", HEAD, 'op.execute("SELECT pg_sleep(2)")')
 
-    result = run_cli(
-        "-c",
-        str(project / "alembic.ini"),
-        "upgrade",
-        "head",
-        url=committed_database,
-        PYTHONPATH=str(ROOT),
-        MIGRATION_STATEMENT_TIMEOUT_MS="200",
+    result = run_project_cli(
+        project, "upgrade", "head", url=committed_database, MIGRATION_STATEMENT_TIMEOUT_MS="200"
     )
 
     assert result.returncode != 0

@@ -85,6 +85,21 @@ def run_cli(
     return run_tool("alembic", *args, url=url, cwd=cwd, **extra_env)
 
 
+def run_project_cli(
+    project: Path, *args: str, url: URL | None = None, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """`alembic ARGS` on a project copy's revisions, with `app` from the real project."""
+    return subprocess.run(
+        [str(VENV_BIN / "alembic"), "-c", str(project / "alembic.ini"), *args],
+        cwd=ROOT,
+        env=subprocess_env(url, PYTHONPATH=str(ROOT), **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def project_copy(into: Path) -> Path:
     """alembic.ini, alembic/ and the ruff config in a scratch folder, where a test may add or
     break revisions; `app` still imports from the real project (set PYTHONPATH=ROOT)."""
