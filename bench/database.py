@@ -1,4 +1,4 @@
-"""Throwaway benchmark databases: create, migrate with the real CLI, seed, drop.
+"""Throwaway benchmark databases: create (or copy), migrate with the real CLI, seed, drop.
 
 Every database made here is named bench_<pid>_<random>_<purpose> and dropped on the way out,
 failures and Ctrl-C included. Nothing else on the server is touched.
@@ -56,9 +56,11 @@ def server_version() -> str:
 
 
 @contextmanager
-def temporary_database(purpose: str) -> Iterator[URL]:
+def temporary_database(purpose: str, template: URL | None = None) -> Iterator[URL]:
+    """A new empty database, or a copy of `template` (which nobody may be connected to)."""
     name = f"bench_{os.getpid()}_{secrets.token_hex(3)}_{purpose}"[:63]
-    _run(lambda c: c.execute(f'CREATE DATABASE "{name}"'), server_url())
+    clause = f' TEMPLATE "{template.database}"' if template is not None else ""
+    _run(lambda c: c.execute(f'CREATE DATABASE "{name}"{clause}'), server_url())
     try:
         yield server_url().set(database=name)
     finally:
@@ -66,10 +68,10 @@ def temporary_database(purpose: str) -> Iterator[URL]:
         _run(lambda c: c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), server_url())
 
 
-def migrate(url: URL) -> None:
-    """`alembic upgrade head`, the command entrypoint.sh runs."""
+def migrate(url: URL, revision: str = "head") -> None:
+    """`alembic upgrade head` (the command entrypoint.sh runs), or up to `revision`."""
     result = subprocess.run(  # noqa: S603 - our own venv's alembic, fixed arguments
-        [str(VENV_BIN / "alembic"), "upgrade", "head"],
+        [str(VENV_BIN / "alembic"), "upgrade", revision],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": dsn(url)},
         capture_output=True,
@@ -78,19 +80,30 @@ def migrate(url: URL) -> None:
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BenchError(f"alembic upgrade head failed: {last}")
+        raise BenchError(f"alembic upgrade {revision} failed: {last}")
 
 
-def seed_users(url: URL, rows: int) -> int:
-    """Insert `rows` users; return the highest id, the top of wrk's random id range."""
+def seed_users(url: URL, rows: int, sql: str = SEED_SQL) -> int:
+    """Insert `rows` users (`sql` takes the count as $1, for a schema other than head's);
+    return the highest id, the top of the load's random id range."""
 
     async def seed(connection: asyncpg.Connection) -> int:
-        await connection.execute(SEED_SQL, rows)
+        await connection.execute(sql, rows)
         # Fresh statistics, so the planner sees 100,000 rows and not an empty table.
         await connection.execute("ANALYZE users")
         return int(await connection.fetchval("SELECT coalesce(max(id), 0) FROM users"))
 
     return int(_run(seed, url))
+
+
+def execute(url: URL, statement: str) -> None:
+    """One statement in its own session, outside a transaction (VACUUM needs that)."""
+    _run(lambda c: c.execute(statement), url)
+
+
+def fetch_value(url: URL, query: str) -> Any:
+    """The first column of the first row of `query`, in a session of its own."""
+    return _run(lambda c: c.fetchval(query), url)
 
 
 def sessions_opened(url: URL) -> int:

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -24,18 +25,36 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def natural_int(text: str) -> int:
+def _non_negative(text: str, convert: Callable[[str], float], kind: str) -> float:
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {kind}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
+        raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
+
+
+def natural_int(text: str) -> int:
+    return int(_non_negative(text, int, "whole number"))
 
 
 def positive_int(text: str) -> int:
     value = natural_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not positive")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """A finite number, 0 or more: seconds, say."""
+    return _non_negative(text, float, "number")
+
+
+def positive_number(text: str) -> float:
+    value = non_negative_number(text)
     if value == 0:
         raise argparse.ArgumentTypeError("0 is not positive")
     return value

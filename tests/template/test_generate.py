@@ -62,11 +62,17 @@ STORY_REVISIONS = sorted(
 STORY = ("expand-contract", "production-migrations", "tests/story", "tests.story", *STORY_REVISIONS)
 
 
+# Files that hold no text to search (docs/ shows a plot).
+BINARY_SUFFIXES = (".png",)
+
+
 def traces(project: Path, texts: tuple[str, ...]) -> dict[str, list[str]]:
-    """For each file, the `texts` it contains. uv.lock is only searched for the names: its
+    """For each text file, the `texts` it contains. uv.lock is only searched for the names: its
     hashes hold any number."""
     found = {}
     for name in sorted(files(project)):
+        if name.endswith(BINARY_SUFFIXES):
+            continue
         searched = NAMES if name == "uv.lock" else texts
         content = (project / name).read_text()
         if hits := [text for text in searched if text in content]:
