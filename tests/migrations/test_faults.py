@@ -132,11 +132,7 @@ async def traffic(url: URL) -> AsyncIterator[Traffic]:
 async def database_at_release_1(fresh_database: DatabaseFactory) -> URL:
     url = await fresh_database()
     await alembic.upgrade(url, "0001_initial_schema")
-    await postgres.execute(
-        url,
-        "INSERT INTO users (email, name) SELECT 'u' || i || '@example.com', 'User ' || i "
-        "FROM generate_series(1, 100) AS i",
-    )
+    await postgres.seed_users(url, 100)
     return url
 
 

@@ -108,11 +108,7 @@ async def rows_at_0004(fresh_database: DatabaseFactory, count: int) -> URL:
     """Release 2's rows: a name each and no full_name yet, as 0005 finds them."""
     url = await fresh_database()
     await alembic.upgrade(url, "0004_add_user_full_name")
-    await postgres.execute(
-        url,
-        f"INSERT INTO users (email, name) SELECT 'u' || i || '@example.com', 'User ' || i "
-        f"FROM generate_series(1, {count}) AS i",
-    )
+    await postgres.seed_users(url, count)
     return url
 
 
@@ -184,11 +180,7 @@ async def test_a_concurrent_build_past_its_long_timeout_is_named_and_rebuilt_nex
 ) -> None:
     url = await fresh_database()
     await alembic.upgrade(url, "0007_drop_user_name")
-    await postgres.execute(
-        url,
-        "INSERT INTO users (email, full_name) SELECT 'u' || i || '@example.com', 'User ' || i "
-        "FROM generate_series(1, 200000) AS i",
-    )
+    await postgres.seed_users(url, 200_000, name_column="full_name")
 
     result = run_cli(
         "upgrade",

@@ -95,14 +95,10 @@ async def insert_or_update(
 async def test_full_name_backfill_with_release_3_writing(fresh_database: DatabaseFactory) -> None:
     url = await fresh_database()
     await alembic.upgrade(url, "0004_add_user_full_name")
-    await postgres.execute(
-        url,
-        # Rows from release 2: a name, no full_name.
-        f"INSERT INTO users (email, name, role) SELECT 'u' || i || '@example.com', 'Old ' || i, "
-        f"'member' FROM generate_series(1, {SEEDED}) AS i",
-        # Rows release 3 created and release 2 renamed during the rollout: a stale copy.
-        "UPDATE users SET full_name = 'Stale ' || id WHERE id % 10 = 0",
-    )
+    # Rows from release 2: a name, no full_name.
+    await postgres.seed_users(url, SEEDED, role="'member'")
+    # Rows release 3 created and release 2 renamed during the rollout: a stale copy.
+    await postgres.execute(url, "UPDATE users SET full_name = 'Stale ' || id WHERE id % 10 = 0")
     writer: Release = release(3)  # live while release 4's revision runs: writes both columns
 
     async def write(connection: AsyncConnection, rng: random.Random, log: WriteLog) -> None:
@@ -124,12 +120,8 @@ async def test_role_backfill_and_not_null_with_release_2_writing(
 ) -> None:
     url = await fresh_database()
     await alembic.upgrade(url, "0002_add_user_role")
-    await postgres.execute(
-        url,
-        # NULL written on purpose, as a script bypassing the app might have done.
-        f"INSERT INTO users (email, name, role) SELECT 'u' || i || '@example.com', 'User ' || i, "
-        f"NULL FROM generate_series(1, {SEEDED}) AS i",
-    )
+    # NULL written on purpose, as a script bypassing the app might have done.
+    await postgres.seed_users(url, SEEDED, role="NULL")
     writer = release(2)  # live while release 3's revisions run: always writes a role
 
     async def write(connection: AsyncConnection, rng: random.Random, log: WriteLog) -> None:

@@ -60,12 +60,8 @@ async def test_reads_and_writes_never_wait_behind_the_migration(
 ) -> None:
     url = await fresh_database()
     await alembic.upgrade(url, "0001_initial_schema")
-    await postgres.execute(
-        url,
-        f"INSERT INTO users (email, name) SELECT 'u' || i || '@example.com', 'User ' || i "
-        f"FROM generate_series(1, {ROWS}) AS i",
-        "ANALYZE users",
-    )
+    await postgres.seed_users(url, ROWS)
+    await postgres.execute(url, "ANALYZE users")
     stop, result = asyncio.Event(), Probe()
     dsn = postgres.plain_dsn(url)
     probers = [asyncio.create_task(probe(dsn, stop, result, seed)) for seed in range(PROBERS)]

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,19 +64,34 @@ def subprocess_env(url: URL | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_command(
+    command: Sequence[str | Path],
+    *,
+    url: URL | None = None,
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """A command as a user runs it: the project's tools first on PATH, DATABASE_URL set to `url`
+    (or unset), `env` added to the environment."""
+    return subprocess.run(
+        [str(part) for part in command],
+        input=stdin,
+        cwd=cwd,
+        env=subprocess_env(url, **(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_tool(
     tool: str, *args: str, url: URL | None = None, cwd: Path = ROOT, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    """One of the project's command-line tools, as a user runs it, DATABASE_URL set to `url`."""
-    return subprocess.run(
-        [str(VENV_BIN / tool), *args],
-        cwd=cwd,
-        env=subprocess_env(url, **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """One of the project's command-line tools, DATABASE_URL set to `url`."""
+    return run_command([VENV_BIN / tool, *args], url=url, cwd=cwd, env=extra_env)
 
 
 def run_cli(
@@ -89,14 +105,10 @@ def run_project_cli(
     project: Path, *args: str, url: URL | None = None, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     """`alembic ARGS` on a project copy's revisions, with `app` from the real project."""
-    return subprocess.run(
-        [str(VENV_BIN / "alembic"), "-c", str(project / "alembic.ini"), *args],
-        cwd=ROOT,
-        env=subprocess_env(url, PYTHONPATH=str(ROOT), **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_command(
+        [VENV_BIN / "alembic", "-c", project / "alembic.ini", *args],
+        url=url,
+        env={"PYTHONPATH": str(ROOT), **extra_env},
     )
 
 

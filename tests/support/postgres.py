@@ -156,3 +156,16 @@ async def schema_fingerprint(url: URL) -> list[tuple[str, str, str]]:
         return [tuple(row) for row in await connection.fetch(SCHEMA_FINGERPRINT)]
     finally:
         await connection.close()
+
+
+async def seed_users(url: URL, count: int, *, name_column: str = "name", **columns: str) -> None:
+    """`count` users in one INSERT ... SELECT (ids 1..count on a fresh table): emails
+    u<i>@example.com, 'User <i>' in `name_column`, each of `columns` set to its SQL expression."""
+    names = "".join(f", {column}" for column in columns)
+    values = "".join(f", {value}" for value in columns.values())
+    await execute(
+        url,
+        f"INSERT INTO users (email, {name_column}{names}) "
+        f"SELECT 'u' || i || '@example.com', 'User ' || i{values} "
+        f"FROM generate_series(1, {count}) AS i",
+    )
