@@ -11,11 +11,10 @@
 set -euo pipefail
 
 # Wait for the database, then `alembic upgrade head` in the same interpreter, through Alembic's
-# own command-line entry point (app/wait_for_db.py): one Python start-up instead of two, about a
-# quarter of the time from start to ready at head (docs/performance.md).
+# own command-line entry point (app/schema/startup.py): one Python start-up instead of two.
 case "${MIGRATE_ON_START:-true}" in
-    true | True | TRUE | 1) python -m app.wait_for_db --migrate ;;
-    false | False | FALSE | 0) python -m app.wait_for_db ;;
+    true | True | TRUE | 1) python -m app.schema.startup --migrate ;;
+    false | False | FALSE | 0) python -m app.schema.startup ;;
     *)
         echo "error: MIGRATE_ON_START must be true or false, not '${MIGRATE_ON_START}'" >&2
         exit 2

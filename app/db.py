@@ -1,14 +1,17 @@
-"""Every database object the app makes: the declarative base, the engine, sessions.
+"""Every database object the app makes: the declarative base, the engines, the sessions.
 
-The engine and sessionmaker are created by the app's lifespan (see `app.main`) and kept on
-`app.state`; nothing here is a module-level global, so tests and scripts can build as many
-independent apps as they need. The per-request session lives in `app.api.deps`; this module
-does not import FastAPI, so Alembic (which imports the models) starts faster.
+The engines and sessionmakers are created by the app's lifespan (`app.main`) and handed to the
+requests as its typed state (`app.state`); nothing here is a module-level global, so tests and
+tools can build as many independent apps as they need. The per-request session lives in
+`app.api.deps`; this module does not import FastAPI, so Alembic (which imports the models)
+starts faster.
 """
 
-from typing import Any
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
-from sqlalchemy import MetaData
+import asyncpg
+from sqlalchemy import MetaData, Result, ScalarResult, Select
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,6 +35,27 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+
+
+class ReadSession(Protocol):
+    """What a request that only reads may do with its session: run SELECTs, load by key.
+
+    The session behind it is an ordinary `AsyncSession` in autocommit mode; this narrower type
+    makes `add`, `delete`, `flush` and `commit` through it a type error, so a write can never
+    slip into a GET handler, where nothing would commit it.
+    """
+
+    async def get(self, entity: type[_T], ident: Any) -> _T | None: ...
+
+    async def scalar(self, statement: Select[_T]) -> _T | None: ...
+
+    async def scalars(self, statement: Select[_T]) -> ScalarResult[_T]: ...
+
+    async def execute(self, statement: Select[*_Ts]) -> Result[*_Ts]: ...
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -78,18 +102,41 @@ def _engine(settings: Settings, *, application_name: str, **pool: Any) -> AsyncE
     )
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read, with one statement: no BEGIN, no COMMIT.
-
-    A single statement is atomic and sees one snapshot on its own; wrapping it in a transaction
-    costs two more round trips to the server and about a fifth of a GET's CPU here
-    (docs/performance.md). A read that needs several statements to agree with each other
-    belongs in a transaction: use the ordinary sessionmaker for it.
-    """
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-
-
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: the response is built from objects after the commit; expiring
     # them would make each attribute access a new query (and, in async code, an error).
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read, with one statement: no BEGIN, no COMMIT.
+
+    A single statement is atomic and sees one snapshot on its own; wrapping it in a transaction
+    costs two more round trips to the server for every GET. A read that needs several statements
+    to agree with each other belongs in a transaction: use the ordinary sessionmaker for it.
+    """
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+async def connect(
+    url: URL, *, connect_timeout: float, database: str | None = None, **options: Any
+) -> asyncpg.Connection:
+    """A plain asyncpg connection to `url` (or to another `database` on the same server).
+
+    For the programs around the app that need one connection and no pool: the start-up wait,
+    creating a database, tests and benchmarks.
+    """
+    return await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=database or url.database,
+        timeout=connect_timeout,
+        **options,
+    )
+
+
+def quote_identifier(name: str) -> str:
+    """`name` as a PostgreSQL identifier (identifiers cannot be bind parameters)."""
+    return '"' + name.replace('"', '""') + '"'

@@ -13,35 +13,37 @@ from app.db import (
     create_read_sessionmaker,
     create_sessionmaker,
 )
-from app.schema_version import SchemaRequirement
+from app.schema.readiness import SchemaRequirement
 from app.settings import Settings, get_settings
+from app.state import State
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Resolved now, so an unknown SCHEMA_MIN_REVISION stops the process before it serves.
+    requirement = SchemaRequirement.from_scripts(settings.schema_min_revision)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The engine lives exactly as long as the app: created when the server starts serving,
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
+        # The engines live exactly as long as the app: created when the server starts serving,
         # disposed (every pooled connection closed) when it shuts down.
-        engine = create_engine(settings)
-        app.state.engine = engine
-        app.state.probe_engine = create_probe_engine(settings)
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.read_sessionmaker = create_read_sessionmaker(engine)
+        engine, probe_engine = create_engine(settings), create_probe_engine(settings)
         try:
-            yield
+            yield State(
+                sessionmaker=create_sessionmaker(engine),
+                read_sessionmaker=create_read_sessionmaker(engine),
+                probe_engine=probe_engine,
+                schema_requirement=requirement,
+            )
         finally:
             await engine.dispose()
-            await app.state.probe_engine.dispose()
+            await probe_engine.dispose()
 
     app = FastAPI(
         title="FastAPI + PostgreSQL + Alembic service template",
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.schema_requirement = SchemaRequirement.from_scripts(settings.schema_min_revision)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(users.router)

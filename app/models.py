@@ -1,8 +1,4 @@
-"""The ORM models. They must equal the schema at Alembic's head: `alembic check` proves it.
-
-The columns here are those of the latest release in the story of docs/expand-contract.md;
-each earlier release's view of the users table is kept in tests/story/releases.py.
-"""
+"""The ORM models. They must equal the schema at Alembic's head: `alembic check` proves it."""
 
 from datetime import datetime
 from typing import Literal
@@ -21,8 +17,10 @@ DEFAULT_ROLE: Role = "member"
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        # Built by 0008 with CREATE INDEX CONCURRENTLY. Declared here so that `alembic check`
-        # knows it; autogenerate would have written a plain, write-blocking CREATE INDEX.
+        # The search by name (GET /users?full_name=): one name's users, in id order. Declared
+        # here so that `alembic check` knows it. On a live table, build an index with
+        # app.schema.operations.create_index_concurrently: autogenerate writes a plain CREATE
+        # INDEX, which blocks writes while it builds.
         Index("ix_users_full_name_id", "full_name", "id"),
     )
     # Read server-generated values (id, role, created_at) back with RETURNING in the INSERT
@@ -30,7 +28,8 @@ class User(Base):
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy reads it as a dict
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    # text, not varchar(n): lengths are checked by the API (app/schemas.py); see 0001.
+    # text, not varchar(n): lengths are a rule of the API (app/schemas.py), and changing a
+    # varchar's limit later takes an ACCESS EXCLUSIVE lock.
     email: Mapped[str] = mapped_column(Text, unique=True)
     full_name: Mapped[str] = mapped_column(Text)
     # server_default, not a Python default: every writer (a psql session, a backfill, a release

@@ -1,14 +1,16 @@
 """Service configuration, read once from the environment (and an optional `.env` file).
 
-Every setting is documented in `.env.example`. The database URL is the one setting everything
-shares: the app, Alembic's `env.py` and the entrypoint's database wait all read it from here, so
-they can never disagree about which database they talk to.
+Each setting is described where it is declared (`description=`); the README's table and
+`.env.example` are checked against these declarations by tests/test_settings.py. The database
+URL is the one setting everything shares: the app, Alembic's `env.py` and the start-up wait all
+read it from here, so they can never disagree about which database they talk to.
 """
 
+import sys
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -50,55 +52,87 @@ class Settings(BaseSettings):
         arbitrary_types_allowed=True,
     )
 
-    # Defaulted for local development: the PostgreSQL most of us run on 127.0.0.1 with trust auth.
     # NoDecode: the environment holds a plain string, not JSON.
-    database_url: Annotated[URL, NoDecode] = Field(default=make_url(LOCAL_DATABASE_URL))
+    database_url: Annotated[URL, NoDecode] = Field(
+        default=make_url(LOCAL_DATABASE_URL),
+        description="the database; postgres://, postgresql:// or postgresql+asyncpg://",
+    )
 
-    # Connection pool of each app process. Size it so that
-    # processes x (pool_size + pool_max_overflow) stays below the server's max_connections.
-    # Connections open as they are first needed and then stay. No overflow by default: under
-    # load beyond pool_size, an overflow connection is closed when it comes back (the pool
-    # is full for a moment while waiting requests have not woken yet) and the next request
-    # opens a new one: about 85 new PostgreSQL connections a second under the benchmark's
-    # load, and 30% fewer requests served (docs/performance.md).
-    pool_size: PositiveInt = 20
-    pool_max_overflow: Annotated[int, Field(ge=0)] = 0
-    pool_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
-    # Recycle connections before load balancers or PgBouncer drop them as idle.
-    pool_recycle_seconds: PositiveInt = 1800
+    # --- the app's connections ---------------------------------------------------------------
+    pool_size: PositiveInt = Field(
+        default=20,
+        description="connections each process keeps open; keep processes x (size + overflow) "
+        "below the server's max_connections",
+    )
+    # Under load beyond pool_size, an overflow connection is closed as it comes back and the
+    # next request opens a new one: connection churn that costs throughput.
+    pool_max_overflow: Annotated[int, Field(ge=0)] = Field(
+        default=0, description="extra connections under load, closed again as they come back"
+    )
+    pool_timeout_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=10.0, description="wait for a free connection, then answer 503"
+    )
+    pool_recycle_seconds: PositiveInt = Field(
+        default=1800,
+        description="replace connections older than this, before a proxy drops them as idle",
+    )
     # Off: with asyncpg the ping is three round trips (BEGIN, a query, ROLLBACK) on every
-    # checkout, as many as a whole read, and 15-27% of a request's CPU (docs/performance.md).
-    # Without it, a database restart costs one 503 per pooled connection in use at the time:
-    # the first error invalidates the whole pool, and later requests get fresh connections.
-    # Turn it on where connections die unseen (a proxy that drops idle ones, say).
-    pool_pre_ping: bool = False
-    # Upper bound for any one statement the app runs, so a runaway query cannot hold a pooled
-    # connection (and the locks it took) for ever.
-    db_statement_timeout_ms: Annotated[int, Field(ge=0)] = 30_000
-    echo_sql: bool = False
-    # The revision the database must have reached for /health/ready to answer 200. Empty means
-    # the head this code was shipped with. Set it to an older revision only for a release written
-    # to work on that older schema (see docs/production-migrations.md).
-    schema_min_revision: str = ""
+    # checkout, as many as a whole read. Without it a database restart costs one 503 per pooled
+    # connection in use (tests/test_pool.py), then the pool renews itself.
+    pool_pre_ping: bool = Field(
+        default=False,
+        description="test a pooled connection before each use (for proxies that drop idle ones)",
+    )
+    db_statement_timeout_ms: Annotated[int, Field(ge=0)] = Field(
+        default=30_000,
+        description="server-side limit for any one statement the app runs (0: none)",
+    )
+    echo_sql: bool = Field(default=False, description="log every SQL statement")
+    schema_min_revision: str = Field(
+        default="",
+        description="/health/ready is 503 until the database has this revision (empty: the "
+        "code's head); an older one only for a release written to work on that older schema",
+    )
 
-    # --- Migration runs (alembic/env.py and app/migrations) -------------------------------------
-    # How long any migration statement may wait for a lock before giving up. Short on purpose:
-    # while a DDL statement waits for its lock, every later query on the table queues behind it.
-    migration_lock_timeout_ms: PositiveInt = 5_000
-    # How long one migration statement may run. Schema changes here are metadata-only and take
-    # milliseconds; one that runs for long is rewriting a table under an exclusive lock.
-    migration_statement_timeout_ms: PositiveInt = 60_000
-    # For statements that run long but block no reads or writes (VALIDATE CONSTRAINT, CREATE
-    # INDEX CONCURRENTLY): both their lock wait and their run time are bounded by this instead.
-    migration_long_statement_timeout_ms: PositiveInt = 3_600_000
-    # A lock timeout is retried (transactional DDL rolled the attempt back) this many times in
-    # all, waiting migration_retry_backoff_seconds, then twice that, and so on, in between.
-    migration_attempts: PositiveInt = 3
-    migration_retry_backoff_seconds: Annotated[float, Field(ge=0)] = 2.0
-    # How long a runner waits for another one (another replica starting at the same time).
-    migration_runner_wait_seconds: Annotated[float, Field(gt=0)] = 600.0
-    # Rows per transaction in batched backfills; each batch holds its row locks only briefly.
-    migration_backfill_batch_size: PositiveInt = 5_000
+    # --- start-up (entrypoint.sh, app.schema.startup) ------------------------------------------
+    db_wait_attempts: PositiveInt = Field(
+        default=30, description="tries before the entrypoint gives up on the database"
+    )
+    db_wait_interval_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=2.0, description="pause between those tries"
+    )
+
+    # --- migration runs (alembic/env.py, app.schema) -------------------------------------------
+    # Short on purpose: while a DDL statement waits for its lock, every later query on the
+    # table queues behind it.
+    migration_lock_timeout_ms: PositiveInt = Field(
+        default=5_000,
+        description="longest wait for a lock before a migration statement gives up",
+    )
+    # Safe schema changes are metadata-only and take milliseconds; one that runs for long is
+    # rewriting a table under an exclusive lock.
+    migration_statement_timeout_ms: PositiveInt = Field(
+        default=60_000, description="longest run of one migration statement"
+    )
+    migration_long_statement_timeout_ms: PositiveInt = Field(
+        default=3_600_000,
+        description="the same two limits for VALIDATE and CREATE INDEX CONCURRENTLY, which "
+        "block no reads or writes; the run time of the offline backfill",
+    )
+    migration_attempts: PositiveInt = Field(
+        default=3,
+        description="tries in all, for the whole run, when lock timeouts or deadlocks stop a "
+        "revision",
+    )
+    migration_retry_backoff_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=2.0, description="first pause between tries, doubled each time"
+    )
+    migration_runner_wait_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=600.0, description="how long a replica waits while another one migrates"
+    )
+    migration_backfill_batch_size: PositiveInt = Field(
+        default=5_000, description="rows per transaction in batched backfills"
+    )
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -106,6 +140,30 @@ class Settings(BaseSettings):
         if not isinstance(value, str | URL):
             raise ValueError("must be a string such as postgresql://user@host:5432/dbname")
         return normalise_database_url(value)
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each bad setting and what is wrong with it.
+
+    Only pydantic's message, never the input: a rejected DATABASE_URL still holds a password.
+    """
+    return "invalid settings: " + "; ".join(
+        f"{'.'.join(map(str, problem['loc'])).upper()} {problem['msg']}"
+        for problem in error.errors()
+    )
+
+
+def load_or_exit() -> Settings:
+    """`Settings()` for command-line programs: a mistake ends in one line and exit status 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        exit_with(describe(exc))
+
+
+def exit_with(message: str, status: int = 2) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(status)
 
 
 @lru_cache

@@ -1,5 +1,5 @@
 """Benchmarks of the service: throughput against the bare-asyncpg limit, and start to ready.
 
-Each is one command (see docs/performance.md); none is part of the test suite, which only
+Each is one command, `python -m bench.<name>`; none is part of the test suite, which only
 smoke-runs them at a tiny size.
 """

@@ -9,7 +9,7 @@ bare Starlette + asyncpg doing the same queries). wrk drives three scenarios (GE
 list a page after a random id, create a user) at each server in turn; the server order
 rotates from round to round, so a burst of load from elsewhere on a shared machine hits both
 sides alike. Figures are medians over the rounds; the ratio is the median of the per-round
-app/limit ratios. CPU time per request is the server process's own CPU (user + system) over the
+app-to-limit ratios. CPU time per request is the server process's own CPU (user + system) over the
 requests it answered: on a shared machine it moves far less than requests per second does.
 Also reported: PostgreSQL connections opened per second under load (a churning pool shows
 here), and each server's peak RSS.
@@ -205,7 +205,7 @@ def human_summary(result: dict[str, Any]) -> list[str]:
             met = app["ratio"] >= TARGET_RATIO[scenario]
             rounds = " ".join(f"{r:.2f}" for r in app["ratio_per_round"])
             lines.append(
-                f"{'':<9}app/limit {app['ratio']:.2f} (rounds: {rounds}); "
+                f"{'':<9}app to limit {app['ratio']:.2f} (rounds: {rounds}); "
                 f"target >= {TARGET_RATIO[scenario]:.2f}: {'met' if met else 'MISSED'}"
             )
     lines += [

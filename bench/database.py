@@ -1,41 +1,35 @@
-"""Throwaway benchmark databases: create (or copy), migrate with the real CLI, seed, drop.
+"""Benchmark databases: throwaway ones (tests.support.throwaway, as the suite's), migrated
+with the real CLI, seeded, queried.
 
 Every database made here is named bench_<pid>_<random>_<purpose> and dropped on the way out,
-failures and Ctrl-C included. Nothing else on the server is touched.
+failures and Ctrl-C included. Nothing else on the server is touched. The server is
+BENCH_POSTGRES_URL, or the local PostgreSQL.
 """
 
 import asyncio
 import os
-import secrets
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from bench.errors import BenchError
 from bench.paths import ROOT, VENV_BIN
 from bench.users import SEED_SQL
+from tests.support.throwaway import Server, connect_to, server_url
+from tests.support.throwaway import dsn as dsn
 
 SERVER_URL_SETTING = "BENCH_POSTGRES_URL"
-DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def server_url() -> URL:
-    return make_url(os.environ.get(SERVER_URL_SETTING, DEFAULT_SERVER_URL))
-
-
-def dsn(url: URL) -> str:
-    """libpq spelling, password included: for asyncpg and for DATABASE_URL of child processes."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+SERVER = Server(server_url(SERVER_URL_SETTING), prefix="bench")
 
 
 def _run(coroutine_function: Any, url: URL, *args: object) -> Any:
     async def go() -> Any:
         try:
-            connection = await asyncpg.connect(dsn(url), timeout=5)
+            connection = await connect_to(url)
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             where = url.render_as_string(hide_password=True)
             raise BenchError(f"cannot connect to PostgreSQL at {where}: {exc}") from None
@@ -52,20 +46,16 @@ def server_version() -> str:
         version: str = await connection.fetchval("SHOW server_version")
         return version
 
-    return str(_run(query, server_url()))
+    return str(_run(query, SERVER.url))
 
 
 @contextmanager
 def temporary_database(purpose: str, template: URL | None = None) -> Iterator[URL]:
     """A new empty database, or a copy of `template` (which nobody may be connected to)."""
-    name = f"bench_{os.getpid()}_{secrets.token_hex(3)}_{purpose}"[:63]
-    clause = f' TEMPLATE "{template.database}"' if template is not None else ""
-    _run(lambda c: c.execute(f'CREATE DATABASE "{name}"{clause}'), server_url())
-    try:
-        yield server_url().set(database=name)
-    finally:
-        # FORCE (PG 13+): a server that did not stop cleanly must not keep the drop waiting.
-        _run(lambda c: c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), server_url())
+    server_version()  # a server that does not answer is one line, not a traceback
+    name = template.database if template is not None else None
+    with SERVER.temporary_database_sync(purpose, template=name) as url:
+        yield url
 
 
 def migrate(url: URL, revision: str = "head") -> None:

@@ -8,7 +8,7 @@ own that calls the ASGI app directly, GET /users/<id> after a warm-up, one reque
 and reports its process CPU time per request. The processes alternate, --repeat times each.
 Without uvicorn, httptools and wrk sharing the CPU, this separates changes of 5-15% that the
 HTTP benchmark (bench/api.py) cannot tell from the noise of a shared machine; it is how each
-change to the request path was judged (docs/performance.md).
+change to the request path was judged.
 """
 
 import argparse
@@ -25,41 +25,9 @@ from bench.paths import ROOT
 
 ROWS = 1_000
 
-# Runs in the tree under test (its `app` package comes first on sys.path, as the working
-# directory), so an older tree without this module can be measured too.
-CHILD = """
-import asyncio, json, os, sys, time
-import uvloop
-from app.main import create_app
-
-async def get(app, path):
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "headers": [(b"host", b"bench")],
-             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-    statuses = []
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-    async def send(message):
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-    await app(scope, receive, send)
-    if statuses != [200]:
-        sys.exit(f"GET {path} answered {statuses}")
-
-async def main(requests):
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        for i in range(300):
-            await get(app, f"/users/{1 + i % ROWS}")
-        started = time.process_time()
-        for i in range(requests):
-            await get(app, f"/users/{1 + i % ROWS}")
-        print(json.dumps({"cpu_us_per_request": (time.process_time() - started) * 1e6 / requests}))
-
-ROWS = int(sys.argv[2])
-uvloop.run(main(int(sys.argv[1])))
-"""
+# Runs with the tree under test first on the import path (its `app`), so an older tree without
+# the child script can be measured too.
+CHILD = ROOT / "bench" / "inprocess_child.py"
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -74,9 +42,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def one_run(tree: Path, env: dict[str, str], requests: int) -> float:
     result = subprocess.run(  # noqa: S603 - this interpreter, our own code
-        [sys.executable, "-c", CHILD, str(requests), str(ROWS)],
+        [sys.executable, str(CHILD), str(requests), str(ROWS)],
         cwd=tree,
-        env=env,
+        env={**env, "PYTHONPATH": str(tree)},
         capture_output=True,
         text=True,
         check=False,

@@ -8,7 +8,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -22,6 +21,7 @@ import psutil
 
 from bench.errors import BenchError
 from bench.paths import ENTRYPOINT, PYCACHE, ROOT, VENV_BIN
+from tests.support.throwaway import free_port
 
 APP_TARGET = "app.main:create_app"
 LIMIT_TARGET = "bench.limit_app:create_app"
@@ -43,13 +43,6 @@ def uvicorn_command(target: str, env: Mapping[str, str]) -> list[str]:
     if words[1] != APP_TARGET:
         raise BenchError(f"{ENTRYPOINT.name} serves {words[1]!r}, expected {APP_TARGET!r}")
     return [str(VENV_BIN / "uvicorn"), target, *words[2:]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import database, report, server
 from bench.paths import ROOT
+from tests.support.throwaway import free_port
 
 TARGET_AT_HEAD_SECONDS = 2.0
 # Lines entrypoint.sh's steps print, in order; each ends the phase named beside it.
@@ -60,7 +61,7 @@ def time_to_ready(
     name: str, command: Command, database_url: str, log_dir: Path, cwd: Path = ROOT
 ) -> dict[str, float]:
     """Seconds from starting `command` until each phase line appeared and until ready."""
-    port = server.free_port()
+    port = free_port()
     env = server.server_env(database_url, PORT=str(port), PYTHONUNBUFFERED="1")
     started = time.monotonic()
     with server.running(name, command(env), env, port, log_dir, cwd) as process:

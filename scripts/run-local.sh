@@ -17,5 +17,5 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet uv
 fi
 
-uv run --frozen python -m scripts.create_database
+uv run --frozen python -m app.schema.startup --create-database
 exec uv run --frozen ./entrypoint.sh

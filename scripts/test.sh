@@ -5,8 +5,8 @@
 #   ./scripts/test.sh -k entrypoint # extra arguments go to pytest
 #
 # Needs a PostgreSQL server (default postgresql://postgres@127.0.0.1:5432; set TEST_POSTGRES_URL
-# for another one). Installs what a fresh machine lacks: uv (with pip), wrk (with apt-get, as
-# root), then the locked dependencies.
+# for another one). Installs what a fresh machine lacks: uv (with pip), then the locked
+# dependencies, and wrk for the benchmarks (with apt-get, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet uv
 fi
 
+# examples-only
 # wrk drives the API benchmark, which the suite smoke-runs (a Debian package).
 if ! command -v wrk >/dev/null 2>&1; then
     if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -26,6 +27,7 @@ if ! command -v wrk >/dev/null 2>&1; then
         exit 1
     fi
 fi
+# /examples-only
 
 uv sync --frozen
 uv run --frozen ruff check .

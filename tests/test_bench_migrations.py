@@ -1,5 +1,5 @@
 """The migrations-under-load benchmark starts, runs the whole story at a tiny size, writes its
-outputs, and fails in one line. No timing is asserted: the figures are docs/performance.md's.
+outputs, and fails in one line. No timing is asserted: the figures are the benchmark's own.
 
 It runs the example revisions and their naive forms, so it goes with the story (copier.yml).
 """
@@ -15,7 +15,8 @@ from alembic.util import to_tuple
 from bench.migrations import naive
 from bench.migrations.naive import INITIAL, naive_twins
 from bench.migrations.upgrade import revision_runs
-from tests.support.alembic import ROOT, SCRIPTS, run_tool
+from tests.support.alembic import SCRIPTS, run_tool
+from tests.support.paths import ROOT
 
 REAL_REVISIONS = {script.revision for script in SCRIPTS.walk_revisions()} - {INITIAL}
 
@@ -41,7 +42,7 @@ def test_a_revision_runs_from_its_first_log_line_to_its_commit() -> None:
     lines = [
         (0.5, "INFO  [alembic.runtime.migration] Will assume transactional DDL."),
         (1.0, f"{log} 0002_a -> 0003_b, Contract: role NOT NULL"),
-        (2.0, "WARNI [app.migrations.runtime] revision 0003_b: ...; retrying in 2s"),
+        (2.0, "WARNI [app.schema.runtime] revision 0003_b: ...; retrying in 2s"),
         (4.0, f"{log} 0002_a -> 0003_b, Contract: role NOT NULL"),
         (5.0, f"{log} 0003_b -> 0004_c, Expand: add a column"),
         (5.5, f"{log} 0004_c, 0004_d -> 0005_merge, Merge"),

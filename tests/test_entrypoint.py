@@ -7,12 +7,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import URL
 
-from app import wait_for_db
+from app.schema import startup
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
-from tests.support.alembic import ROOT
-from tests.support.processes import ENTRYPOINT, entrypoint, free_port
+from tests.support.paths import ROOT
+from tests.support.processes import ENTRYPOINT, entrypoint
+from tests.support.throwaway import free_port
+
+
+def run_to_its_end(url: URL | str, **env: str) -> tuple[int, str]:
+    """entrypoint.sh that is expected to stop by itself: its exit status and output."""
+    with entrypoint(url, env=env) as server:
+        return server.wait(timeout=30), server.output
 
 
 def command_line(pid: int) -> str:
@@ -30,10 +38,10 @@ async def test_migrates_then_serves_then_stops_cleanly_on_sigterm(
             created = await client.post("/users", json={"email": "o@example.com", "full_name": "O"})
             fetched = await client.get(created.headers["location"])
         # exec: the process we started *is* uvicorn now, so SIGTERM reaches the server itself.
-        serving_command = command_line(server.process.pid)
-        server.process.send_signal(signal.SIGTERM)
-        output, _ = server.process.communicate(timeout=15)
-        returncode = server.process.returncode
+        serving_command = command_line(server.pid)
+        server.signal(signal.SIGTERM)
+        returncode = server.wait(timeout=15)
+        output = server.output
 
     assert created.status_code == 201
     assert fetched.json() == created.json()
@@ -58,10 +66,9 @@ async def test_a_failed_migration_ends_before_the_server_starts(
     url = await fresh_database()
     await postgres.execute(url, "CREATE TABLE users (squatter int)")  # the migration's table
 
-    with entrypoint(url) as server:
-        output, _ = server.process.communicate(timeout=30)
+    returncode, output = run_to_its_end(url)
 
-    assert server.process.returncode != 0
+    assert returncode != 0
     assert "running migrations: alembic upgrade head" in output
     assert 'relation "users" already exists' in output
     assert "Started server process" not in output
@@ -80,8 +87,9 @@ async def test_without_migrate_on_start_it_serves_but_is_not_ready_until_migrate
             before = await client.get("/health/ready")
             await alembic.upgrade(url)  # the separate migration step
             await server.wait_until_ready(client)
-        server.process.send_signal(signal.SIGTERM)
-        output, _ = server.process.communicate(timeout=15)
+        server.signal(signal.SIGTERM)
+        server.wait(timeout=15)
+        output = server.output
 
     assert "is up" in output
     assert "running migrations" not in output
@@ -93,12 +101,11 @@ def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
     nowhere = postgres.database_url("app").set(host="127.0.0.1", port=free_port())
     started = time.monotonic()
 
-    with entrypoint(
-        nowhere, env={"DB_WAIT_ATTEMPTS": "3", "DB_WAIT_INTERVAL_SECONDS": "0.2"}
-    ) as server:
-        output, _ = server.process.communicate(timeout=30)
+    returncode, output = run_to_its_end(
+        nowhere, DB_WAIT_ATTEMPTS="3", DB_WAIT_INTERVAL_SECONDS="0.2"
+    )
 
-    assert server.process.returncode == 1
+    assert returncode == 1
     lines = output.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "waiting for database at 127.0.0.1",
@@ -113,12 +120,11 @@ def test_unreachable_database_ends_with_one_clear_line_and_no_server() -> None:
 async def test_missing_database_fails_at_once_without_retrying() -> None:
     missing = postgres.database_url(postgres.new_database_name("missing"))
 
-    with entrypoint(
-        missing, env={"DB_WAIT_ATTEMPTS": "50", "DB_WAIT_INTERVAL_SECONDS": "1"}
-    ) as server:
-        output, _ = server.process.communicate(timeout=30)
+    returncode, output = run_to_its_end(
+        missing, DB_WAIT_ATTEMPTS="50", DB_WAIT_INTERVAL_SECONDS="1"
+    )
 
-    assert server.process.returncode == 2
+    assert returncode == 2
     assert output.strip().splitlines() == [
         f"error: database at {missing.host}:{missing.port}/{missing.database} refused us: "
         f'database "{missing.database}" does not exist'
@@ -126,20 +132,18 @@ async def test_missing_database_fails_at_once_without_retrying() -> None:
 
 
 def test_a_misspelt_migrate_on_start_is_one_line_not_a_silent_skip() -> None:
-    with entrypoint(postgres.database_url("app"), env={"MIGRATE_ON_START": "yes please"}) as server:
-        output, _ = server.process.communicate(timeout=30)
+    returncode, output = run_to_its_end(postgres.database_url("app"), MIGRATE_ON_START="yes please")
 
-    assert server.process.returncode == 2
+    assert returncode == 2
     assert output.strip().splitlines() == [
         "error: MIGRATE_ON_START must be true or false, not 'yes please'"
     ]
 
 
 def test_invalid_database_url_is_one_line() -> None:
-    with entrypoint("mysql://root@localhost/app") as server:
-        output, _ = server.process.communicate(timeout=30)
+    returncode, output = run_to_its_end("mysql://root@localhost/app")
 
-    assert server.process.returncode == 2
+    assert returncode == 2
     assert output.strip().splitlines() == [
         "error: invalid settings: DATABASE_URL Value error, uses scheme 'mysql'; "
         "this service needs PostgreSQL (postgresql://, postgres:// or postgresql+asyncpg://)"
@@ -162,8 +166,9 @@ async def test_readme_run_command_creates_the_database_and_serves() -> None:
                     "/users", json={"email": "r@example.com", "full_name": "R"}
                 )
                 fetched = await client.get(created.headers["location"])
-            server.process.send_signal(signal.SIGTERM)
-            output, _ = server.process.communicate(timeout=15)
+            server.signal(signal.SIGTERM)
+            server.wait(timeout=15)
+            output = server.output
     finally:
         await postgres.drop_database(name)
 
@@ -172,6 +177,11 @@ async def test_readme_run_command_creates_the_database_and_serves() -> None:
     assert "Application shutdown complete" in output
 
 
-def test_wait_for_db_refuses_unknown_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert wait_for_db.main(["--migrat"]) == wait_for_db.EXIT_MISCONFIGURED
-    assert capsys.readouterr().err == "usage: python -m app.wait_for_db [--migrate]\n"
+def test_startup_refuses_unknown_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        startup.main(["--migrat"])
+
+    assert exited.value.code == startup.EXIT_MISCONFIGURED
+    assert capsys.readouterr().err == (
+        "usage: python -m app.schema.startup [--migrate | --create-database]\n"
+    )

@@ -1,7 +1,5 @@
 """Liveness never depends on the database; readiness does, on its reachability and its schema."""
 
-import socket
-
 import httpx
 import pytest
 from sqlalchemy.engine import URL
@@ -10,23 +8,17 @@ from app.main import create_app
 from tests.conftest import DatabaseFactory
 from tests.support import postgres
 from tests.support.alembic import HEAD
-from tests.support.app import serve
+from tests.support.app import serve, serve_with_state
+from tests.support.processes import entrypoint
+from tests.support.proxy import Proxy
 from tests.support.settings import settings_for
+from tests.support.throwaway import free_port
 
 
-def unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+async def test_ready_names_the_revision_the_database_has(committed_database: URL) -> None:
+    async with serve(create_app(settings_for(committed_database))) as client:
+        ready = await client.get("/health/ready")
 
-
-async def test_live_and_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
-    live = await client.get("/health/live")
-    ready = await client.get("/health/ready")
-
-    assert (live.status_code, live.json()["status"]) == (200, "ok")
-    assert ready.status_code == 200
     assert ready.json() == {
         "status": "ok",
         "reason": None,
@@ -36,7 +28,7 @@ async def test_live_and_ready_when_the_database_answers(client: httpx.AsyncClien
 
 
 async def test_without_a_database_live_is_200_ready_503_and_requests_503() -> None:
-    nowhere = postgres.database_url("nowhere").set(host="127.0.0.1", port=unused_port())
+    nowhere = postgres.database_url("nowhere").set(host="127.0.0.1", port=free_port())
     async with serve(create_app(settings_for(nowhere))) as client:
         live = await client.get("/health/live")
         ready = await client.get("/health/ready")
@@ -63,20 +55,20 @@ async def test_not_ready_on_an_empty_database(fresh_database: DatabaseFactory) -
 
 async def test_ready_when_a_newer_release_already_migrated(committed_database: URL) -> None:
     """Release N-1 keeps serving after release N's revisions ran: unknown revision = newer."""
-    url = committed_database
-    await postgres.execute(url, "UPDATE alembic_version SET version_num = '0011_from_the_future'")
+    url, newer = committed_database, "9999_from_a_newer_release"
+    await postgres.execute(url, f"UPDATE alembic_version SET version_num = '{newer}'")
 
     async with serve(create_app(settings_for(url))) as client:
         response = await client.get("/health/ready")
 
     assert response.status_code == 200
-    assert response.json()["database_revision"] == "0011_from_the_future"
+    assert response.json()["database_revision"] == newer
 
 
 async def test_ready_while_every_request_connection_is_busy(committed_database: URL) -> None:
     """A replica under load is still ready: the probe has a connection of its own."""
     app = create_app(settings_for(committed_database, pool_size=1, pool_timeout_seconds=30))
-    async with serve(app) as client, app.state.sessionmaker() as busy:
+    async with serve_with_state(app) as (client, state), state["sessionmaker"]() as busy:
         await busy.connection()  # the request pool's only connection, checked out
         response = await client.get("/health/ready")
 
@@ -86,3 +78,36 @@ async def test_ready_while_every_request_connection_is_busy(committed_database: 
 def test_an_unknown_minimum_is_refused_at_startup() -> None:
     with pytest.raises(ValueError, match="SCHEMA_MIN_REVISION 'nope' is not a known revision"):
         create_app(settings_for(postgres.database_url("x"), schema_min_revision="nope"))
+
+
+async def test_readiness_follows_the_database_away_and_back(
+    fresh_database: DatabaseFactory,
+) -> None:
+    """The database goes away under a running server (a failover, a network cut): readiness
+    says so, liveness does not, and both recover without a restart."""
+    url = await fresh_database()
+    target = postgres.SERVER.url
+    proxy = Proxy(target.host or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port)
+
+    try:
+        with entrypoint(through_proxy) as server:
+            async with httpx.AsyncClient(base_url=server.base_url) as client:
+                await server.wait_until_ready(client)
+
+                await proxy.cut()
+                away = await client.get("/health/ready")
+                live_while_away = await client.get("/health/live")
+                await proxy.start()
+                await server.wait_until_ready(client)
+                back = await client.get("/health/ready")
+
+            assert server.returncode is None  # the same process throughout: no restart
+    finally:
+        await proxy.cut()
+
+    assert away.status_code == 503
+    assert away.json()["reason"].startswith("database unreachable")
+    assert live_while_away.status_code == 200
+    assert back.status_code == 200

@@ -4,13 +4,12 @@ pooled connection, then fresh connections; with it on, nothing, at three round t
 
 import asyncio
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import URL
 
 from app.main import create_app
 from tests.support import postgres
+from tests.support.app import serve
 from tests.support.settings import settings_for
 
 APP_CONNECTIONS = "FROM pg_stat_activity WHERE datname = $1 AND application_name = 'app'"
@@ -35,13 +34,11 @@ async def test_after_the_database_drops_every_connection_the_app_recovers(
     committed_database: URL, pre_ping: bool, expected: list[int]
 ) -> None:
     app = create_app(settings_for(committed_database, pool_pre_ping=pre_ping))
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            assert (await client.get("/users/1")).status_code == 404  # a pooled connection
-            await drop_app_connections(committed_database)
+    async with serve(app) as client:
+        assert (await client.get("/users/1")).status_code == 404  # a pooled connection
+        await drop_app_connections(committed_database)
 
-            statuses = [(await client.get("/users/1")).status_code for _ in range(3)]
+        statuses = [(await client.get("/users/1")).status_code for _ in range(3)]
 
     # The first error invalidates the whole pool; nothing needs a restart.
     assert statuses == expected

@@ -1,7 +1,7 @@
 """The request path stays on the event loop: no endpoint or dependency runs in a worker thread.
 
 FastAPI runs a plain `def` endpoint or dependency in its threadpool, a thread hop on every
-request that costs more CPU than the rest of the dependency work together (docs/performance.md).
+request that costs more CPU than the rest of the dependency work together.
 """
 
 import inspect

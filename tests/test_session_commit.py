@@ -4,6 +4,7 @@ These tests use real commits on a private database (no savepoint wrapper), becau
 check is exactly what happens at COMMIT.
 """
 
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -17,7 +18,9 @@ from app.api.deps import get_session
 from app.main import create_app
 from app.models import User
 from tests.support import postgres
-from tests.support.app import serve
+from tests.support.alembic import run_tool
+from tests.support.app import serve, serve_with_state
+from tests.support.paths import ROOT
 from tests.support.settings import settings_for
 
 REJECTED_DOMAIN = "reject-at-commit.example"
@@ -58,14 +61,18 @@ async def post_user(
         return await client.post(path, json={"email": email, "full_name": "Lee"})
 
 
-async def test_a_write_is_committed_before_the_201(committing_client: httpx.AsyncClient) -> None:
+async def test_a_write_is_committed_before_the_201(
+    committing_client: httpx.AsyncClient, committed_database: URL
+) -> None:
     response = await committing_client.post(
         "/users", json={"email": "kim@example.com", "full_name": "Kim"}
     )
 
     assert response.status_code == 201
-    # Read back through another pooled connection: it sees only committed rows.
+    # Read back through another pooled connection, and from another session: both see only
+    # committed rows.
     assert (await committing_client.get(f"/users/{response.json()['id']}")).status_code == 200
+    assert await count_users(committed_database, "kim@example.com") == 1
 
 
 async def test_a_commit_that_fails_is_an_error_response_not_a_2xx(
@@ -112,15 +119,34 @@ async def test_reads_run_without_a_transaction(committed_database: URL) -> None:
     """GET requests use the read sessionmaker: each statement commits on its own, so two
     statements see two clocks (in one transaction, now() would repeat the first)."""
     app = create_app(settings_for(committed_database))
-    async with serve(app):
-        async with app.state.read_sessionmaker() as session:
+    async with serve_with_state(app) as (_, state):
+        async with state["read_sessionmaker"]() as session:
             first = await session.scalar(text("SELECT now()"))
             await session.execute(text("SELECT pg_sleep(0.01)"))
             second = await session.scalar(text("SELECT now()"))
-        async with app.state.sessionmaker() as session:
+        async with state["sessionmaker"]() as session:
             third = await session.scalar(text("SELECT now()"))
             await session.execute(text("SELECT pg_sleep(0.01)"))
             fourth = await session.scalar(text("SELECT now()"))
 
     assert first != second
     assert third == fourth
+
+
+def test_a_write_through_the_read_session_is_a_type_error(tmp_path: Path) -> None:
+    """ReadSessionDep hands out `app.db.ReadSession`: mypy refuses a write through it."""
+    handler = tmp_path / "handler.py"
+    handler.write_text(
+        "from app.db import ReadSession\n"
+        "from app.models import User\n\n\n"
+        "async def handler(session: ReadSession) -> None:\n"
+        "    session.add(User(email='a@example.com', full_name='A'))\n"
+        "    await session.flush()\n"
+        "    await session.commit()\n"
+    )
+
+    result = run_tool("mypy", "--strict", str(handler), PYTHONPATH=str(ROOT))
+
+    assert result.returncode == 1, result.stdout
+    for method in ("add", "flush", "commit"):
+        assert f'"ReadSession" has no attribute "{method}"' in result.stdout

@@ -1,10 +1,13 @@
 """DATABASE_URL handling: every common spelling works with asyncpg, mistakes are named."""
 
+import re
+
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.engine import URL
 
 from app.settings import Settings
-from tests.support.alembic import ROOT
+from tests.support.paths import ROOT
 
 
 @pytest.mark.parametrize(
@@ -73,14 +76,88 @@ def test_a_nonsense_pool_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
         Settings(_env_file=None)
 
 
-def test_env_example_documents_every_setting() -> None:
-    documented = {
-        line.split("=", 1)[0].lower()
-        for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
+def shown(value: object) -> str:
+    """A default as the README and .env.example write it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, URL):
+        return value.render_as_string(hide_password=True)
+    return str(value)
+
+
+def readme_table() -> dict[str, tuple[str, str]]:
+    """The README's table of variables: name -> (default, description)."""
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `([A-Z_]+)` \| (.*?) \| (.*?) \|$", readme, re.MULTILINE)
+    return {
+        name: (default.strip("`") if default != "(empty)" else "", text)
+        for name, default, text in rows
     }
 
-    assert set(Settings.model_fields) <= documented
+
+def env_example() -> dict[str, tuple[str, list[str]]]:
+    """.env.example: name -> (value, the comment lines right above it, without '# ')."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    comments: list[str] = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith("# ---"):  # a section's title
+            comments = []
+        elif line.startswith("#"):
+            comments.append(line.removeprefix("#").strip())
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            found[name] = (value, comments)
+            comments = []
+        else:
+            comments = []
+    return found
+
+
+ENTRYPOINT_VARIABLE = re.compile(r"\$\{([A-Z_]+):-([^}]*)\}")
+
+
+def entrypoint_defaults() -> dict[str, str]:
+    """The settings entrypoint.sh reads itself, with the defaults it gives them."""
+    return dict(ENTRYPOINT_VARIABLE.findall((ROOT / "entrypoint.sh").read_text()))
+
+
+def test_each_setting_says_what_it_does_where_it_is_declared() -> None:
+    undocumented = [name for name, field in Settings.model_fields.items() if not field.description]
+
+    assert undocumented == []
+
+
+def test_the_readme_table_is_every_setting_with_its_default_and_description() -> None:
+    table = readme_table()
+
+    expected = {
+        name.upper(): (shown(field.default), field.description)
+        for name, field in Settings.model_fields.items()
+    }
+    assert {name: row for name, row in table.items() if name in expected} == expected
+    # And entrypoint.sh's own settings, with its defaults; nothing else.
+    for name, default in entrypoint_defaults().items():
+        assert table[name][0] == default, name
+    assert set(table) == set(expected) | set(entrypoint_defaults())
+
+
+def test_env_example_gives_every_setting_its_default_under_its_description() -> None:
+    example = env_example()
+
+    for name, field in Settings.model_fields.items():
+        value, comments = example[name.upper()]
+        assert comments, name
+        assert comments[0] == field.description, name
+        if name != "database_url":  # compose's database from the host; the default is named
+            assert value == shown(field.default), name
+    assert (
+        f"Default when unset: {shown(Settings.model_fields['database_url'].default)}"
+        in (example["DATABASE_URL"][1])
+    )
+    for name, default in entrypoint_defaults().items():
+        assert example[name][0] == default, name
 
 
 @pytest.mark.parametrize(

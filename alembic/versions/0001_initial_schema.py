@@ -31,7 +31,7 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Migration lint (scripts/lint_migrations.py): what squawk flags here, and why it is accepted.
+# Migration lint (app/schema/lint.py): what squawk flags here, and why it is accepted.
 SQUAWK_EXEMPTIONS = {
     "prefer-text-field": "only Alembic's own alembic_version.version_num is a varchar(32)",
 }

@@ -3,7 +3,7 @@
 Release:    3.
 Live:       release 2 while this runs (release 1 is gone: it ended with release 2's rollout).
 Locks:      the backfill takes row locks, a batch at a time, each batch its own short
-            transaction. Then (app.migrations.operations.set_not_null):
+            transaction. Then (app.schema.operations.set_not_null):
             ADD CONSTRAINT ... NOT VALID, ACCESS EXCLUSIVE for milliseconds, no scan;
             VALIDATE CONSTRAINT, a full scan under SHARE UPDATE EXCLUSIVE, which blocks no
             SELECT, INSERT, UPDATE or DELETE;
@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from app.migrations.operations import backfill_in_batches, set_not_null
+from app.schema.operations import backfill_in_batches, set_not_null
 
 revision: str = "0003_user_role_not_null"
 down_revision: str | Sequence[str] | None = "0002_add_user_role"

@@ -18,7 +18,7 @@ The naive `UPDATE users SET full_name = name` is one transaction over the whole 
 locks every row until the end (live writers stall behind it), doubles the table's size in dead
 row versions that autovacuum can only reclaim afterwards, and on failure throws all of its work
 away. The batched form commits as it goes, and a re-run resumes: `where` selects only the rows
-still to do. Progress is logged per batch (logger app.migrations.operations).
+still to do. Progress is logged per batch (logger app.schema.operations).
 
 Revision ID: 0005_backfill_user_full_name
 Revises: 0004_add_user_full_name
@@ -27,7 +27,7 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
-from app.migrations.operations import backfill_in_batches
+from app.schema.operations import backfill_in_batches
 
 revision: str = "0005_backfill_user_full_name"
 down_revision: str | Sequence[str] | None = "0004_add_user_full_name"

@@ -23,14 +23,14 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from app.migrations.operations import backfill_in_batches, set_not_null
+from app.schema.operations import backfill_in_batches, set_not_null
 
 revision: str = "0006_user_name_nullable"
 down_revision: str | Sequence[str] | None = "0005_backfill_user_full_name"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Migration lint (scripts/lint_migrations.py): what squawk flags here, and why it is safe.
+# Migration lint (app/schema/lint.py): what squawk flags here, and why it is safe.
 SQUAWK_EXEMPTIONS = {
     "ban-drop-not-null": "release 4, the only live release that reads `name`, still writes it",
 }

@@ -2,7 +2,7 @@
 
 Release:    6.
 Live:       release 5 (knows only `full_name`) while this runs; then releases 5 and 6.
-Locks:      full_name NOT NULL by app.migrations.operations.set_not_null: ACCESS EXCLUSIVE only
+Locks:      full_name NOT NULL by app.schema.operations.set_not_null: ACCESS EXCLUSIVE only
             for milliseconds at a time, the scan under SHARE UPDATE EXCLUSIVE (see 0003).
             DROP COLUMN: ACCESS EXCLUSIVE for milliseconds; the column is only marked dropped
             in the catalog, its space is reclaimed as rows are rewritten later.
@@ -25,14 +25,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.migrations.operations import backfill_in_batches, set_not_null
+from app.schema.operations import backfill_in_batches, set_not_null
 
 revision: str = "0007_drop_user_name"
 down_revision: str | Sequence[str] | None = "0006_user_name_nullable"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Migration lint (scripts/lint_migrations.py): what squawk flags here, and why it is safe.
+# Migration lint (app/schema/lint.py): what squawk flags here, and why it is safe.
 SQUAWK_EXEMPTIONS = {
     "ban-drop-column": "release 5, the live release, no longer maps `name`; full_name holds it",
 }

@@ -28,7 +28,7 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
-from app.migrations.operations import create_index_concurrently, drop_index_concurrently
+from app.schema.operations import create_index_concurrently, drop_index_concurrently
 
 revision: str = "0008_index_users_full_name_id"
 down_revision: str | Sequence[str] | None = "0007_drop_user_name"

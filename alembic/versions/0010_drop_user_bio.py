@@ -28,7 +28,7 @@ down_revision: str | Sequence[str] | None = "0009_merge_index_and_bio"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Migration lint (scripts/lint_migrations.py): what squawk flags here, and why it is accepted.
+# Migration lint (app/schema/lint.py): what squawk flags here, and why it is accepted.
 SQUAWK_EXEMPTIONS = {
     "ban-drop-column": "release 8 no longer maps `bio`; the text is lost on purpose (see above)",
 }

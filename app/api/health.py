@@ -3,7 +3,7 @@
 `live` says the process answers; it never touches the database, so a database outage does not
 make an orchestrator restart every healthy app process. `ready` says this process can serve
 requests now: a pooled connection works, and the database has the schema this code needs
-(app.schema_version), so a replica never takes traffic before its migrations have run.
+(app.schema.readiness), so a replica never takes traffic before its migrations have run.
 """
 
 import asyncio
@@ -12,9 +12,9 @@ import logging
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.schema_version import SchemaRequirement, database_heads
+from app.schema.readiness import database_heads
+from app.state import state_of
 
 router = APIRouter(prefix="/health", tags=["health"])
 log = logging.getLogger(__name__)
@@ -43,8 +43,8 @@ async def live() -> Health:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
 )
 async def ready(request: Request) -> Readiness | JSONResponse:
-    engine: AsyncEngine = request.app.state.probe_engine
-    requirement: SchemaRequirement = request.app.state.schema_requirement
+    state = state_of(request)
+    engine, requirement = state["probe_engine"], state["schema_requirement"]
     try:
         # Bounded: a probe that hangs is worse than one that fails.
         async with asyncio.timeout(READY_CHECK_TIMEOUT_SECONDS), engine.connect() as connection:

@@ -4,9 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import ReadSessionDep, SessionDep
+from app.db import ReadSession
 from app.models import User
 from app.schemas import Problem, UserCreate, UserPage, UserRead, UserUpdate
 
@@ -21,7 +21,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _get_or_404(session: AsyncSession, user_id: int) -> User:
+async def _get_or_404(session: ReadSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"User {user_id} does not exist.")

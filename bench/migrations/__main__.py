@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import URL
 
 import bench.migrations
-from app.settings import Settings
+from app.settings import Settings, describe
 from bench import database, report
 from bench.errors import BenchError
 from bench.migrations import summary
@@ -99,9 +99,7 @@ def app_settings(url: URL) -> Settings:
     try:
         return Settings(database_url=url)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]).upper()
-        raise BenchError(f"setting {where}: {error['msg']}") from None
+        raise BenchError(describe(exc)) from None
 
 
 def run_both(rows: int, schedule: Schedule) -> tuple[list[SeriesRun], dict[str, dict[str, Any]]]:
@@ -128,7 +126,7 @@ def run_both(rows: int, schedule: Schedule) -> tuple[list[SeriesRun], dict[str, 
 def run(argv: list[str]) -> int:
     args = parse(argv)
     facts = report.machine()
-    settings = app_settings(database.server_url())
+    settings = app_settings(database.SERVER.url)
     schedule = Schedule(args.rate, args.seed, args.warmup, args.baseline, args.pause, args.tail)
     runs, ends = run_both(args.rows, schedule)
 

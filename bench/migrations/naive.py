@@ -4,7 +4,7 @@
 
 For bench/migrations/, which runs the naive forms of the example revisions to compare them
 with the safe ones. The naive series branches off 0001_initial_schema and makes the same schema
-changes, release by release, the way docs/expand-contract.md section 5 warns against. Nothing
+changes, release by release, in the forms their docstrings warn against. Nothing
 else differs: the same alembic.ini, the same env.py (lock and statement timeouts, retries, the
 runner lock), the same settings. Each naive revision names the real revision it stands in for
 (`SAFE_TWIN`). Never point this at a database that matters: the naive revisions lock the table.

@@ -23,7 +23,7 @@ import asyncpg
 from bench.paths import ROOT
 
 _RUNNING = re.compile(r"Running upgrade .*? -> (?P<revision>[^,\s]+)")
-# app.migrations.runtime logs "...; retrying in 2s" when it retries after a lock timeout.
+# app.schema.runtime logs "...; retrying in 2s" when it retries after a lock timeout.
 _RETRY = "; retrying in "
 POLL_SECONDS = 0.01
 
@@ -45,7 +45,7 @@ class UpgradeRun:
     started: float  # the process was started
     ended: float  # the process exited
     revisions: list[RevisionRun]
-    retries: int  # lock timeouts that app.migrations.runtime retried
+    retries: int  # lock timeouts that app.schema.runtime retried
     failure: str | None  # the last line of a failed upgrade; None if it succeeded
 
     @property

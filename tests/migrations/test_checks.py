@@ -8,21 +8,21 @@ import pytest
 from sqlalchemy.engine import URL
 
 from app.db import Base
-from scripts import lint_migrations
+from app.schema import lint
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
-from tests.support.alembic import (
-    HEAD,
-    ROOT,
-    add_revision,
-    project_copy,
-    run_cli,
-    run_command,
-    run_project_cli,
-)
+from tests.support.alembic import HEAD, add_revision, project_copy, run_cli, run_project_cli
+from tests.support.paths import ROOT
+from tests.support.processes import run_command
 
 HEADS_CHECK = ROOT / "scripts" / "check-migration-heads.sh"
 NOWHERE = postgres.database_url("nowhere").set(host="127.0.0.1", port=1)
+# The ids test revisions get: the next numbers after the head, whatever the project's history.
+NEXT = int(HEAD[:4]) + 1
+
+
+def next_id(offset: int, slug: str) -> str:
+    return f"{NEXT + offset:04d}_{slug}"
 
 
 # --- one head ----------------------------------------------------------------------------
@@ -38,8 +38,7 @@ def test_heads_check_passes_with_one_head() -> None:
 def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Path) -> None:
     # Two features developed at once, each with a revision on top of today's head.
     project = project_copy(tmp_path)
-    number = int(HEAD[:4]) + 1
-    features = [f"{number:04d}_feature_a", f"{number:04d}_feature_b"]
+    features = [next_id(0, "feature_a"), next_id(0, "feature_b")]
     for feature in features:
         add_revision(project, feature, HEAD, "pass")
     config = {"ALEMBIC_CONFIG": str(project / "alembic.ini")}
@@ -51,7 +50,7 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
     assert line.startswith("error: 2 migration heads (")
     for feature in features:
         assert f"{feature} (head)" in line
-    merge = f"{number + 1:04d}_merge_heads"
+    merge = next_id(1, "merge_heads")
     advice = f'alembic merge --rev-id {merge} -m "merge heads" heads'
     assert line.endswith(f"join them with: {advice}")
 
@@ -81,7 +80,7 @@ def test_heads_check_fails_on_a_second_head_and_its_advice_fixes_it(tmp_path: Pa
 
 def schema_dump(url: URL) -> list[str]:
     result = run_command(
-        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", postgres.plain_dsn(url)]
+        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", postgres.dsn(url)]
     )
     assert result.returncode == 0, result.stderr
     # Comments carry object names only; restrict/unrestrict keys differ per dump (PG >= 17.6).
@@ -100,7 +99,7 @@ async def test_offline_sql_applied_with_psql_gives_the_online_schema(
     assert sql.returncode == 0, sql.stderr
 
     applied = run_command(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", postgres.plain_dsn(offline)], stdin=sql.stdout
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", postgres.dsn(offline)], stdin=sql.stdout
     )
     await alembic.upgrade(online)
 
@@ -137,13 +136,14 @@ async def test_a_revision_that_fails_midway_leaves_schema_and_version_as_they_we
     tmp_path: Path, committed_database: URL
 ) -> None:
     project = project_copy(tmp_path)
+    # A table of its own: the revision must not depend on what the project's tables look like.
     add_revision(
         project,
-        "0011_fails_midway",
+        next_id(0, "fails_midway"),
         HEAD,
         """
-        op.add_column("users", sa.Column("nickname", sa.Text()))
-        op.create_index("ix_users_nickname", "users", ["nickname"])
+        op.create_table("fails_midway", sa.Column("id", sa.BigInteger(), primary_key=True))
+        op.create_index("ix_fails_midway_id", "fails_midway", ["id"])
         op.execute("SELECT 1 / 0")
         """,
     )
@@ -164,26 +164,30 @@ async def test_a_revision_that_fails_midway_leaves_schema_and_version_as_they_we
 
 
 def test_every_revision_passes_squawk(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lint_migrations.main([]) == 0, capsys.readouterr().out
+    assert lint.main([]) == 0, capsys.readouterr().out
 
 
 def test_squawk_reports_the_unsafe_forms(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = project_copy(tmp_path)
+    # On a table that exists in every project: the one Alembic keeps.
     naive = {
-        "0011_plain_index": 'op.create_index("ix_users_role", "users", ["role"])',
-        "0012_required_column": 'op.add_column("users", sa.Column("score", sa.BigInteger(), '
-        "nullable=False))",
-        "0013_nullable_column": 'op.add_column("users", sa.Column("nickname", sa.Text()))',
-        "0014_direct_not_null": 'op.alter_column("users", "nickname", nullable=False)',
+        next_id(0, "plain_index"): 'op.create_index("ix_lint_probe", "alembic_version", '
+        '["version_num"])',
+        next_id(1, "required_column"): 'op.add_column("alembic_version", sa.Column('
+        '"lint_probe_a", sa.BigInteger(), nullable=False))',
+        next_id(2, "nullable_column"): 'op.add_column("alembic_version", sa.Column('
+        '"lint_probe_b", sa.Text()))',
+        next_id(3, "direct_not_null"): 'op.alter_column("alembic_version", "lint_probe_b", '
+        "nullable=False)",
     }
     parent = HEAD
     for revision, body in naive.items():
         add_revision(project, revision, parent, body)
         parent = revision
 
-    status = lint_migrations.main(["-c", str(project / "alembic.ini"), *naive])
+    status = lint.main(["-c", str(project / "alembic.ini"), *naive])
 
     report = capsys.readouterr().out
     assert status == 1
@@ -193,10 +197,11 @@ def test_squawk_reports_the_unsafe_forms(
             r"^(\d{4}_\w+):\n(.*?)(?=^\d{4}_|^squawk:)", report, re.M | re.S
         )
     }
-    assert "require-concurrent-index-creation" in reported["0011_plain_index"]
-    assert "adding-required-field" in reported["0012_required_column"]
-    assert "adding-not-nullable-field" in reported["0014_direct_not_null"]
-    assert "0013_nullable_column" not in reported
+    plain_index, required, nullable, not_null = naive
+    assert "require-concurrent-index-creation" in reported[plain_index]
+    assert "adding-required-field" in reported[required]
+    assert "adding-not-nullable-field" in reported[not_null]
+    assert nullable not in reported
 
 
 async def test_a_statement_timeout_fails_at_once_in_one_line(
@@ -204,7 +209,8 @@ async def test_a_statement_timeout_fails_at_once_in_one_line(
 ) -> None:
     """Not retried: a schema change this slow is rewriting or scanning under its lock."""
     project = project_copy(tmp_path)
-    add_revision(project, "0011_slow_rewrite", HEAD, 'op.execute("SELECT pg_sleep(2)")')
+    slow = next_id(0, "slow_rewrite")
+    add_revision(project, slow, HEAD, 'op.execute("SELECT pg_sleep(2)")')
 
     result = run_project_cli(
         project, "upgrade", "head", url=committed_database, MIGRATION_STATEMENT_TIMEOUT_MS="200"
@@ -215,8 +221,8 @@ async def test_a_statement_timeout_fails_at_once_in_one_line(
     assert "retrying" not in result.stderr
     # Alembic prints its FAILED line on standard output, the log on standard error.
     assert result.stdout.strip().splitlines() == [
-        "FAILED: revision 0011_slow_rewrite: ran longer than 200ms "
+        f"FAILED: revision {slow}: ran longer than 200ms "
         "(MIGRATION_STATEMENT_TIMEOUT_MS) and was cancelled, for: SELECT pg_sleep(2) "
-        "(a schema change this slow rewrites or scans the table under its lock; see "
-        "docs/expand-contract.md for the safe form)"
+        "(a schema change this slow rewrites or scans the table under its lock; "
+        "app/schema/operations.py has the safe forms)"
     ]

@@ -22,7 +22,7 @@ WHERE c.relname = 'ix_users_full_name_id'
 
 
 async def index_state(url: URL) -> tuple[bool, str] | None:
-    connection = await postgres.connect_raw(url)
+    connection = await postgres.connect_to(url)
     try:
         row = await connection.fetchrow(INDEX_STATE)
     finally:
@@ -128,7 +128,7 @@ async def test_backfill_goes_on_past_a_batch_that_live_writers_fixed_first(
     release has already written full_name, so the UPDATE changes none of them. The rows after
     that batch must still be copied."""
     url = await rows_at_0004(fresh_database, 6)
-    writer = await postgres.connect_raw(url)
+    writer = await postgres.connect_to(url)
     transaction = writer.transaction()
     await transaction.start()
     await writer.execute("UPDATE users SET full_name = name WHERE id IN (1, 2)")
@@ -152,7 +152,7 @@ async def test_an_interrupted_backfill_keeps_its_batches_and_resumes(
 ) -> None:
     url = await rows_at_0004(fresh_database, 10)
     settings = {"migration_backfill_batch_size": 3, "migration_lock_timeout_ms": 200}
-    blocker = await postgres.connect_raw(url)
+    blocker = await postgres.connect_to(url)
     transaction = blocker.transaction()
     await transaction.start()
     await blocker.execute("SELECT * FROM users WHERE id = 8 FOR UPDATE")
@@ -165,7 +165,7 @@ async def test_an_interrupted_backfill_keeps_its_batches_and_resumes(
     await transaction.rollback()
     await blocker.close()
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="app.migrations"):
+    with caplog.at_level(logging.INFO, logger="app.schema"):
         await alembic.upgrade(url, "0005_backfill_user_full_name", **settings)
 
     assert copied == [1, 2, 3, 4, 5, 6]  # two batches committed before the third one timed out

@@ -16,7 +16,8 @@ from sqlalchemy.engine import URL
 from tests.conftest import DatabaseFactory
 from tests.story.releases import RELEASES, Release
 from tests.support import alembic, postgres
-from tests.support.alembic import ROOT, run_cli
+from tests.support.alembic import run_cli
+from tests.support.paths import ROOT
 
 SCRIPTS = ScriptDirectory(str(ROOT / "alembic"))
 IRREVERSIBLE = {"0010_drop_user_bio"}

@@ -1,4 +1,4 @@
-"""Every release of the story in docs/expand-contract.md, as its code sees the users table.
+"""Every release of the example story (alembic/versions/), as its code sees the users table.
 
 A release's database access is its model: an ORM SELECT lists every mapped column, an INSERT
 or UPDATE writes the ones the release sets. So each release here is a Core `Table` with

@@ -12,47 +12,15 @@ bench/ measures the naive forms against the safe ones at 1,000,000 rows.
 """
 
 import asyncio
-import random
-import time
-from dataclasses import dataclass, field
-
-import asyncpg
 
 from tests.conftest import DatabaseFactory
 from tests.support import alembic, postgres
+from tests.support.traffic import live_traffic
 
 ROWS = 100_000
 MIGRATION_LOCK_TIMEOUT_MS = 1_000
 PROBER_LOCK_TIMEOUT_MS = 2 * MIGRATION_LOCK_TIMEOUT_MS
 PROBERS = 2
-
-
-@dataclass
-class Probe:
-    answered: int = 0
-    gave_up: list[str] = field(default_factory=list)
-    slowest_seconds: float = 0.0
-
-
-async def probe(dsn: str, stop: asyncio.Event, result: Probe, seed: int) -> None:
-    rng = random.Random(seed)
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(f"SET lock_timeout = {PROBER_LOCK_TIMEOUT_MS}")
-        while not stop.is_set():
-            user_id = rng.randint(1, ROWS)
-            started = time.monotonic()
-            try:
-                # Columns every release has: these statements are valid throughout the series.
-                await connection.fetchrow("SELECT id, email FROM users WHERE id = $1", user_id)
-                await connection.execute("UPDATE users SET email = email WHERE id = $1", user_id)
-            except asyncpg.LockNotAvailableError as exc:
-                result.gave_up.append(str(exc))
-            else:
-                result.answered += 1
-            result.slowest_seconds = max(result.slowest_seconds, time.monotonic() - started)
-    finally:
-        await connection.close()
 
 
 async def test_reads_and_writes_never_wait_behind_the_migration(
@@ -62,17 +30,17 @@ async def test_reads_and_writes_never_wait_behind_the_migration(
     await alembic.upgrade(url, "0001_initial_schema")
     await postgres.seed_users(url, ROWS)
     await postgres.execute(url, "ANALYZE users")
-    stop, result = asyncio.Event(), Probe()
-    dsn = postgres.plain_dsn(url)
-    probers = [asyncio.create_task(probe(dsn, stop, result, seed)) for seed in range(PROBERS)]
-    await asyncio.sleep(0.2)
-    answered_before = result.answered
-
-    try:
+    # Columns every release has: these statements are valid throughout the series.
+    queries = (
+        "SELECT id, email FROM users WHERE id = $1",
+        "UPDATE users SET email = email WHERE id = $1",
+    )
+    async with live_traffic(
+        url, queries, keys=ROWS, lock_timeout_ms=PROBER_LOCK_TIMEOUT_MS, sessions=PROBERS
+    ) as result:
+        await asyncio.sleep(0.2)
+        answered_before = result.answered
         await alembic.upgrade(url, "head", migration_lock_timeout_ms=MIGRATION_LOCK_TIMEOUT_MS)
-    finally:
-        stop.set()
-        await asyncio.gather(*probers)
 
     assert result.gave_up == [], f"a query waited over {PROBER_LOCK_TIMEOUT_MS}ms for a lock"
     assert result.answered - answered_before > 100, "the probers did not run during the migration"

@@ -1,12 +1,9 @@
 """Run Alembic the two ways the suite needs: in-process (fast) and as the real CLI."""
 
 import asyncio
-import os
 import shutil
 import subprocess
-import sys
 import textwrap
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +12,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
+from tests.support.paths import ROOT, VENV_BIN
+from tests.support.processes import run_command
 from tests.support.settings import settings_for
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 SCRIPTS = ScriptDirectory(str(ROOT / "alembic"))
 
 
@@ -52,39 +49,6 @@ async def downgrade(url: URL, revision: str, **settings: Any) -> None:
 
 async def stamp(url: URL, revision: str) -> None:
     await asyncio.to_thread(command.stamp, alembic_config(url), revision)
-
-
-def subprocess_env(url: URL | None = None, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("DATABASE_URL", None)
-    if url is not None:
-        env["DATABASE_URL"] = url.render_as_string(hide_password=False)
-    env.update(extra)
-    return env
-
-
-def run_command(
-    command: Sequence[str | Path],
-    *,
-    url: URL | None = None,
-    cwd: Path = ROOT,
-    env: Mapping[str, str] | None = None,
-    stdin: str | None = None,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """A command as a user runs it: the project's tools first on PATH, DATABASE_URL set to `url`
-    (or unset), `env` added to the environment."""
-    return subprocess.run(
-        [str(part) for part in command],
-        input=stdin,
-        cwd=cwd,
-        env=subprocess_env(url, **(env or {})),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def run_tool(

@@ -1,92 +1,32 @@
-"""Throwaway databases on the test server: create, clone from a template, drop."""
+"""The test server, and what tests do on its databases: query, compare schemas, seed users.
 
-import os
-import secrets
+Its throwaway databases come from tests.support.throwaway, as the benchmarks' do.
+"""
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-# Any database on the server the suite may use; the suite only creates and drops its own.
-SERVER_URL_SETTING = "TEST_POSTGRES_URL"
-DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.support.throwaway import SERVER_URL_SETTING as SERVER_URL_SETTING
+from tests.support.throwaway import Server, server_url
+from tests.support.throwaway import connect_to as connect_to
+from tests.support.throwaway import dsn as dsn
 
-# Each run's databases share a prefix, so a run never touches another's (CI and a developer's
-# run may share one server).
-RUN_PREFIX = f"apptest_{os.getpid()}_{secrets.token_hex(3)}"
-
-
-def server_url() -> URL:
-    return make_url(os.environ.get(SERVER_URL_SETTING, DEFAULT_SERVER_URL))
-
-
-def database_url(name: str, *, driver: str = "postgresql+asyncpg") -> URL:
-    return server_url().set(drivername=driver, database=name)
-
-
-def plain_dsn(url: URL) -> str:
-    """A libpq-style DSN (for asyncpg, psql and pg_dump), password included."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def new_database_name(purpose: str) -> str:
-    return f"{RUN_PREFIX}_{purpose}_{secrets.token_hex(2)}"[:63]
-
-
-async def admin_connect() -> asyncpg.Connection:
-    return await asyncpg.connect(plain_dsn(server_url()), timeout=5)
-
-
-async def create_database(name: str, *, template: str | None = None) -> URL:
-    connection = await admin_connect()
-    try:
-        clause = f' TEMPLATE "{template}"' if template else ""
-        await connection.execute(f'CREATE DATABASE "{name}"{clause}')
-    finally:
-        await connection.close()
-    return database_url(name)
-
-
-async def drop_database(name: str) -> None:
-    connection = await admin_connect()
-    try:
-        # FORCE (PG 13+) ends connections a failed test left open, so the drop cannot hang.
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def temporary_database(purpose: str, *, template: str | None = None) -> AsyncIterator[URL]:
-    name = new_database_name(purpose)
-    url = await create_database(name, template=template)
-    try:
-        yield url
-    finally:
-        await drop_database(name)
-
-
-async def server_problem() -> str | None:
-    """None if the test server answers, else one line saying why not."""
-    try:
-        connection = await admin_connect()
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-    await connection.close()
-    return None
-
-
-async def connect_raw(url: URL) -> asyncpg.Connection:
-    """A plain asyncpg connection to `url`, in autocommit mode (asyncpg's default)."""
-    return await asyncpg.connect(plain_dsn(url), timeout=5)
+# The server the suite makes its databases on (TEST_POSTGRES_URL, or the local PostgreSQL).
+SERVER = Server(server_url(), prefix="apptest")
+database_url = SERVER.database_url
+new_database_name = SERVER.new_database_name
+temporary_database = SERVER.temporary_database
+drop_database = SERVER.drop_database
+server_problem = SERVER.problem
 
 
 async def execute(url: URL, *statements: str) -> None:
     """Run statements in one committed transaction on the database at `url`."""
-    connection = await connect_raw(url)
+    connection = await connect_to(url)
     try:
         async with connection.transaction():
             for statement in statements:
@@ -97,7 +37,7 @@ async def execute(url: URL, *statements: str) -> None:
 
 async def execute_outside_transaction(url: URL, statement: str) -> None:
     """For statements that refuse a transaction block, such as CREATE INDEX CONCURRENTLY."""
-    connection = await connect_raw(url)
+    connection = await connect_to(url)
     try:
         await connection.execute(statement)
     finally:
@@ -105,7 +45,7 @@ async def execute_outside_transaction(url: URL, statement: str) -> None:
 
 
 async def fetchval(url: URL, query: str, *args: object) -> object:
-    connection = await connect_raw(url)
+    connection = await connect_to(url)
     try:
         return await connection.fetchval(query, *args)
     finally:
@@ -151,7 +91,7 @@ ORDER BY 1, 2
 
 async def schema_fingerprint(url: URL) -> list[tuple[str, str, str]]:
     """Every column, constraint and index of the public schema but Alembic's own table."""
-    connection = await connect_raw(url)
+    connection = await connect_to(url)
     try:
         return [tuple(row) for row in await connection.fetch(SCHEMA_FINGERPRINT)]
     finally:

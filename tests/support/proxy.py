@@ -3,15 +3,14 @@ without stopping the server other tests use."""
 
 import asyncio
 import contextlib
-import socket
+
+from tests.support.throwaway import free_port
 
 
 class Proxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port: int = probe.getsockname()[1]
+        self.port = free_port()
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
 

@@ -11,7 +11,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.support.alembic import ROOT, VENV_BIN
+from tests.support.paths import ROOT, VENV_BIN
+from tests.support.processes import run_to_end
 
 Answers = Mapping[str, str | int | bool]
 
@@ -34,17 +35,9 @@ TEMPLATE_ONLY = re.compile(r"^(copier\.yml|\.copier/.*|tests/template/.*|.*\.jin
 
 
 def run(
-    *command: str | Path, cwd: Path, env: Mapping[str, str] | None = None
+    *command: str | Path, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env=os.environ if env is None else env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_to_end(command, cwd=cwd, env=os.environ if env is None else env, timeout=timeout)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -104,3 +97,61 @@ def files(root: Path) -> set[str]:
 
 def tracked_files(repository: Path) -> set[str]:
     return set(git(repository, "ls-files").splitlines())
+
+
+def blocks(content: bytes, *, with_examples: bool) -> bytes:
+    """A file as generation leaves its marked blocks (.copier/derive.jinja): template-only ones
+    gone, examples-only ones gone or, with the examples, kept without their marker lines."""
+    text = content.decode(errors="surrogateescape")
+
+    def marker(name: str) -> str:
+        return rf"^[ \t]*(?:<!-- |# ){name}(?: -->)?\n"
+
+    dropped = ["template-only"] + ([] if with_examples else ["examples-only"])
+    for name in dropped:
+        text = re.sub(rf"(?ms){marker(name)}.*?{marker('/' + name)}\n?", "", text)
+    text = re.sub(rf"(?m){marker('/?examples-only')}", "", text)
+    return text.encode(errors="surrogateescape")
+
+
+def lock_problem(project: Path, env: Mapping[str, str]) -> str | None:
+    """None when `project`'s uv.lock is exactly what `uv lock` makes from its pyproject.toml;
+    else what differs, and what to change in uv.lock.jinja."""
+    before = (project / "uv.lock").read_text()
+    relocked = run("uv", "lock", "--offline", "--quiet", cwd=project, env=env)
+    after = (project / "uv.lock").read_text()
+    (project / "uv.lock").write_text(before)
+    if relocked.returncode != 0:
+        return f"uv lock failed: {relocked.stderr.strip()}"
+    if after == before:
+        return None
+    packages = re.compile(r'(?m)^\[\[package\]\]\nname = "([^"]+)"')
+    extra = sorted(set(packages.findall(before)) - set(packages.findall(after)))
+    missing = sorted(set(packages.findall(after)) - set(packages.findall(before)))
+    return f"uv.lock.jinja should also drop {extra} and keep {missing}; or the lock differs so"
+
+
+def unused_support_modules(project: Path) -> list[str]:
+    """Modules of tests/support/ that no test imports, directly or through another of them."""
+    support = {p.stem for p in (project / "tests" / "support").glob("*.py") if p.stem != "__init__"}
+    imports = re.compile(
+        r"^(?:from tests\.support(?:\.(\w+))? import ([\w, ]+)|import tests\.support\.(\w+))", re.M
+    )
+
+    def used_by(path: Path) -> set[str]:
+        names: set[str] = set()
+        for module, imported, plain in imports.findall(path.read_text()):
+            if module or plain:
+                names.add(module or plain)
+            else:  # from tests.support import a, b
+                names.update(name.strip() for name in imported.split(","))
+        return names & support
+
+    tests = [p for p in (project / "tests").rglob("*.py") if "support" not in p.parts]
+    reached = set().union(*(used_by(p) for p in tests))
+    frontier = set(reached)
+    while frontier:
+        found = set().union(*(used_by(project / "tests" / "support" / f"{m}.py") for m in frontier))
+        frontier = found - reached
+        reached |= found
+    return sorted(support - reached)

@@ -1,7 +1,6 @@
 """The safe forms of the schema changes that lock a live table, for revisions to call.
 
-Each helper here is one lesson of docs/expand-contract.md, written once so that every revision
-applies it the same way:
+Each helper is written once so that every revision applies it the same way:
 
 - `backfill_in_batches`: an UPDATE of every row, as many short transactions instead of one long
   one that would hold its row locks (and bloat the table) until the end.
@@ -22,17 +21,17 @@ from contextlib import contextmanager
 from alembic import op
 from sqlalchemy import text
 
+from app.schema.environment import run_settings
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def migration_settings() -> Settings:
-    """The settings alembic/env.py resolved for this run (timeouts, batch size)."""
+def _settings() -> Settings:
+    """The settings of this run (timeouts, batch size), as alembic/env.py resolved them."""
     config = op.get_context().config
     assert config is not None, "revisions run through alembic/env.py"
-    settings: Settings = config.attributes["settings"]
-    return settings
+    return run_settings(config)
 
 
 def _quote(name: str) -> str:
@@ -65,7 +64,7 @@ def long_running_statements(*, long_lock_waits: bool = True) -> Iterator[None]:
     it. The usual short timeouts would only make them fail for no gain. Statements that take
     row locks (a backfill) keep the short lock timeout: `long_lock_waits=False`.
     """
-    settings = migration_settings()
+    settings = _settings()
     if long_lock_waits:
         op.execute(f"SET lock_timeout = {settings.migration_long_statement_timeout_ms}")
     op.execute(f"SET statement_timeout = {settings.migration_long_statement_timeout_ms}")
@@ -90,7 +89,7 @@ def backfill_in_batches(table: str, assignments: str, where: str, *, key: str = 
 
     Call it outside any `autocommit_block()`; it opens its own.
     """
-    settings = migration_settings()
+    settings = _settings()
     size = settings.migration_backfill_batch_size
     t, k = _quote(table), _quote(key)
     chosen_and_updated = (

@@ -1,11 +1,14 @@
-"""How `alembic upgrade` behaves against a busy production database. Used by alembic/env.py.
+"""How an online `alembic upgrade` behaves on a busy production database. alembic/env.py runs
+every online migration through `run`.
 
 - Timeouts: every migration session starts with `lock_timeout` and `statement_timeout` set, so
   a statement that cannot get its lock fails within seconds instead of queueing all traffic on
   the table behind it.
 - Retries: such a failure is retried a bounded number of times with backoff. PostgreSQL rolled
   the failed revision back whole (transactional DDL, one transaction per revision), and the
-  helpers in app.migrations.operations are safe to re-run, so a retry starts clean.
+  helpers in app.schema.operations are safe to re-run, so a retry starts clean. When the tries
+  run out, or a statement ran too long, the run ends with one line naming the revision, the
+  statement and the session holding the lock.
 - One runner: a session-level advisory lock, held on a connection of its own, makes replicas
   that start together run the migrations once; the others wait, then find nothing to do.
 """
@@ -14,12 +17,15 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -62,6 +68,12 @@ def session_timeouts(settings: Settings) -> dict[str, str]:
         "lock_timeout": str(settings.migration_lock_timeout_ms),
         "statement_timeout": str(settings.migration_statement_timeout_ms),
     }
+
+
+def connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's options for every migration connection: the timeouts are session defaults, in
+    force before the first statement and again after every autocommit block."""
+    return {"server_settings": {"application_name": "alembic", **session_timeouts(settings)}}
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -135,58 +147,75 @@ def next_revisions(script: ScriptDirectory, current_heads: Iterable[str]) -> str
     return ", ".join(sorted(following)) or "(none: at head)"
 
 
-async def run_with_retries(
-    attempt: Callable[[], Awaitable[None]],
+async def run(
+    engine: AsyncEngine,
     settings: Settings,
-    describe_failure: Callable[[str], Awaitable[tuple[str, str]]],
+    scripts: ScriptDirectory,
+    migrate: Callable[[Connection], None],
 ) -> None:
-    """Run `attempt`; retry it on a lock timeout or deadlock, then fail with one clear line.
+    """Hold the runner lock, then run `migrate` on a fresh connection until it succeeds.
 
-    `describe_failure(statement)` names the revision that failed and who holds the locks the
-    statement needed. A statement timeout is not retried: a schema change that runs that long
-    is rewriting or scanning the table while it holds its lock, and would do so again.
+    A lock timeout or a deadlock is retried with backoff; when the tries run out, the run ends
+    with one line (a `CommandError`, which Alembic prints as `FAILED: ...`). A statement timeout
+    is not retried: a schema change that runs that long is rewriting or scanning the table while
+    it holds its lock, and would do so again.
     """
-    for number in range(1, settings.migration_attempts + 1):
-        try:
-            await attempt()
-            return
-        except DBAPIError as exc:
-            state = sqlstate(exc)
-            if state not in RETRYABLE and not _statement_timeout(exc):
-                raise
-            statement = " ".join(str(exc.statement or "").split())[:160]
-            revision, holders = await describe_failure(statement)
-            if _statement_timeout(exc):
-                raise CommandError(
-                    f"revision {revision}: {_ran_too_long(statement, settings)}"
-                ) from None
-            reason = (
-                f"could not get a lock within {settings.migration_lock_timeout_ms}ms"
-                if state == LOCK_NOT_AVAILABLE
-                else "deadlock"
-            )
-            if number == settings.migration_attempts:
-                raise CommandError(
-                    f"revision {revision}: {reason} after {number} attempt(s), for: "
-                    f"{statement}; {holders}; the revision did not complete and is safe to run "
-                    f"again"
-                ) from None
-            delay = settings.migration_retry_backoff_seconds * 2 ** (number - 1)
-            log.warning(
-                "revision %s: %s (attempt %d of %d), for: %s; %s; retrying in %gs",
-                revision,
-                reason,
-                number,
-                settings.migration_attempts,
-                statement,
-                holders,
-                delay,
-            )
-            await asyncio.sleep(delay)
+    async with single_runner(engine, settings):
+        for number in range(1, settings.migration_attempts + 1):
+            try:
+                async with engine.connect() as connection:
+                    await connection.run_sync(migrate)
+                return
+            except DBAPIError as exc:
+                state = sqlstate(exc)
+                if state not in RETRYABLE and not _statement_timeout(exc):
+                    raise
+                statement = " ".join(str(exc.statement or "").split())[:160]
+                revision, holders = await _failed_at(engine, scripts, statement)
+                if _statement_timeout(exc):
+                    raise CommandError(
+                        f"revision {revision}: {_ran_too_long(statement, settings)}"
+                    ) from None
+                reason = (
+                    f"could not get a lock within {settings.migration_lock_timeout_ms}ms"
+                    if state == LOCK_NOT_AVAILABLE
+                    else "deadlock"
+                )
+                if number == settings.migration_attempts:
+                    raise CommandError(
+                        f"revision {revision}: {reason} after {number} attempt(s), for: "
+                        f"{statement}; {holders}; the revision did not complete and is safe to "
+                        f"run again"
+                    ) from None
+                delay = settings.migration_retry_backoff_seconds * 2 ** (number - 1)
+                log.warning(
+                    "revision %s: %s (attempt %d of %d), for: %s; %s; retrying in %gs",
+                    revision,
+                    reason,
+                    number,
+                    settings.migration_attempts,
+                    statement,
+                    holders,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+async def _failed_at(
+    engine: AsyncEngine, scripts: ScriptDirectory, statement: str
+) -> tuple[str, str]:
+    """The revision that failed (the next one after what the database has), and who holds the
+    locks on the tables `statement` names."""
+    async with engine.connect() as connection:
+        heads = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_heads()
+        )
+        holders = await lock_holders(connection, statement)
+    return next_revisions(scripts, heads), holders
 
 
 def _ran_too_long(statement: str, settings: Settings) -> str:
-    # The long limit applies to the statements that block no traffic (operations.py).
+    # The long limit applies to the statements that block no traffic (app.schema.operations).
     if re.search(r"\b(CONCURRENTLY|VALIDATE)\b", statement, re.IGNORECASE):
         return (
             f"ran longer than {settings.migration_long_statement_timeout_ms}ms "
@@ -198,8 +227,8 @@ def _ran_too_long(statement: str, settings: Settings) -> str:
     return (
         f"ran longer than {settings.migration_statement_timeout_ms}ms "
         f"(MIGRATION_STATEMENT_TIMEOUT_MS) and was cancelled, for: {statement} "
-        f"(a schema change this slow rewrites or scans the table under its lock; see "
-        f"docs/expand-contract.md for the safe form)"
+        f"(a schema change this slow rewrites or scans the table under its lock; "
+        f"app/schema/operations.py has the safe forms)"
     )
 
 

@@ -1,14 +1,14 @@
 """Lint every revision's SQL with squawk, the way a reviewer would read it.
 
-    uv run python -m scripts.lint_migrations            # every revision
-    uv run python -m scripts.lint_migrations 0001_initial_schema
-    uv run python -m scripts.lint_migrations -c path/to/alembic.ini
+    uv run python -m app.schema.lint            # every revision
+    uv run python -m app.schema.lint 0001_initial_schema
+    uv run python -m app.schema.lint -c path/to/alembic.ini
 
 For each revision, Alembic writes the SQL of that one step in offline mode (what
 `alembic upgrade <parent>:<revision> --sql` prints, timeouts included), and squawk checks it
 for the operations that lock or break a live table. Exemptions are explicit and local:
 - a revision may declare `SQUAWK_EXEMPTIONS = {"rule": "why it is safe here"}`;
-- the helpers in app/migrations/operations.py mark the one statement they know to be safe
+- the helpers in app.schema.operations mark the one statement they know to be safe
   with a `-- squawk-ignore rule` comment, after a comment saying why.
 Exit status: 0 when every revision passes, 1 when squawk reports something, 2 on bad usage.
 """
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from app.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SQUAWK = Path(sys.executable).parent / "squawk"
 PG_VERSION = "12"  # the oldest PostgreSQL the recipes support (SET NOT NULL skips its scan from 12)
 
