@@ -1,14 +1,17 @@
 """The one place the benchmarks know the users table's columns.
 
-When the schema changes (a column renamed or added), change this file and nothing else: the
-seed rows, the body wrk posts, and the columns the bare-asyncpg limit app reads and writes all
-come from here.
+What the limit app reads follows the API's own response body (app.schemas.UserRead), so a
+column the service adds reaches the limit by itself. When a column it writes changes (renamed,
+made required), change this file and nothing else: the seed rows, the body wrk posts, and the
+columns the bare-asyncpg limit app writes all come from here.
 """
 
 import json
 
+from app.schemas import UserRead
+
 # What GET /users/{id} answers, in the API's order.
-READ_COLUMNS = ("id", "email", "full_name", "role", "created_at")
+READ_COLUMNS = tuple(UserRead.model_fields)
 
 # The POST /users body. wrk's scenario.lua replaces "{n}" with a token unique to each request,
 # so every create is a new email and none fails on the unique constraint.

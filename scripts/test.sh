@@ -5,8 +5,8 @@
 #   ./scripts/test.sh -k entrypoint # extra arguments go to pytest
 #
 # Needs a PostgreSQL server (default postgresql://postgres@127.0.0.1:5432; set TEST_POSTGRES_URL
-# for another one). Installs what a fresh machine lacks: uv (with pip), then the locked
-# dependencies, and wrk for the benchmarks (with apt-get, as root).
+# for another one). Installs what a fresh machine lacks: uv (with pip), the Debian packages the
+# suite runs (with apt-get, as root), then the locked dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,19 +15,28 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet uv
 fi
 
+# Debian packages the suite runs: HAProxy for the release rehearsal (tests/release/)
 # examples-only
-# wrk drives the API benchmark, which the suite smoke-runs (a Debian package).
-if ! command -v wrk >/dev/null 2>&1; then
+# and wrk, which drives the API benchmark the suite smoke-runs
+# /examples-only
+needed=(haproxy)
+# examples-only
+needed+=(wrk)
+# /examples-only
+missing=()
+for tool in "${needed[@]}"; do
+    command -v "${tool}" >/dev/null 2>&1 || missing+=("${tool}")
+done
+if [[ -n "${missing[*]}" ]]; then
     if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        echo "wrk not found; installing it with apt-get" >&2
-        apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
-            || { apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null; }
+        echo "${missing[*]} not found; installing with apt-get" >&2
+        apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+            || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
     else
-        echo "error: wrk not found; install it first (apt-get install wrk, or brew install wrk)" >&2
+        echo "error: ${missing[*]} not found; install first (apt-get install ${missing[*]}, or brew install ${missing[*]})" >&2
         exit 1
     fi
 fi
-# /examples-only
 
 uv sync --frozen
 uv run --frozen ruff check .
