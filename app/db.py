@@ -92,6 +92,9 @@ def _engine(settings: Settings, *, application_name: str, **pool: Any) -> AsyncE
         settings.database_url,
         pool_recycle=settings.pool_recycle_seconds,
         echo=settings.echo_sql,
+        # Parameters are what clients sent (emails, names): kept out of the SQL log and out of
+        # every error's text, and so out of the tracebacks and warnings a failed request logs.
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "application_name": application_name,

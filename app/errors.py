@@ -9,8 +9,12 @@ import logging
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import Index
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.schema import ColumnCollectionConstraint
+
+from app.db import Base
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +31,33 @@ async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
     if _sqlstate(exc) not in _CONFLICTS:
         # NOT NULL or CHECK violations mean the API let invalid data through: a bug, so a 500.
         raise exc
-    # PostgreSQL's own detail names the key and value, e.g.
-    # "Key (email)=(ann@example.com) already exists."
+    return JSONResponse({"detail": conflict_detail(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+
+def conflict_detail(exc: IntegrityError) -> str:
+    """Which columns clash, never with what: PostgreSQL's own DETAIL quotes the values, e.g.
+    "Key (email)=(ann@example.com) already exists.", and for some constraints other rows'."""
     driver_error = exc.orig.__cause__ if exc.orig is not None else None
-    pg_detail = getattr(driver_error, "detail", None) or "it clashes with existing data"
-    return JSONResponse({"detail": f"Conflict: {pg_detail}"}, status_code=status.HTTP_409_CONFLICT)
+    columns = constraint_columns(getattr(driver_error, "constraint_name", None))
+    if not columns:
+        return "Conflict: the change clashes with existing data."
+    if _sqlstate(exc) == UNIQUE_VIOLATION:
+        taken = " and ".join(columns)
+        return f"Conflict: the {taken} {'is' if len(columns) == 1 else 'are'} already taken."
+    return f"Conflict: the change would break a reference between rows ({', '.join(columns)})."
+
+
+def constraint_columns(name: str | None) -> list[str]:
+    """The columns of the constraint or index called `name` among the models' tables."""
+    for table in Base.metadata.tables.values():
+        named: list[ColumnCollectionConstraint | Index] = [
+            *(c for c in table.constraints if isinstance(c, ColumnCollectionConstraint)),
+            *table.indexes,
+        ]
+        for item in named:
+            if name is not None and item.name == name:
+                return [column.name for column in item.columns]
+    return []
 
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import errors
-from app.api import health, users
+from app.api import health, problems, users
+from app.body_limit import BodySizeLimit
 from app.db import (
     create_engine,
     create_probe_engine,
@@ -44,7 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes)
     errors.install(app)
+    problems.install(app)
     app.include_router(health.router)
     app.include_router(users.router)
     return app

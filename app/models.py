@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
-EMAIL_MAX_LENGTH = 320  # RFC 5321: 64 (local part) + 1 + 255 (domain)
+EMAIL_MAX_LENGTH = 254  # RFC 5321's longest path (256) less its angle brackets; email-validator's
 NAME_MAX_LENGTH = 200
 Role = Literal["member", "admin"]
 DEFAULT_ROLE: Role = "member"

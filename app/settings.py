@@ -28,7 +28,9 @@ def normalise_database_url(raw: str | URL) -> URL:
     """Return `raw` as a `postgresql+asyncpg` URL, or raise ValueError saying what is wrong."""
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
+        # Never the parser's own message: it may quote a part of the URL, which can be the
+        # password (`postgresql://user:secret/db`, the host forgotten, reads "secret" as a port).
         raise ValueError(
             "is not a database URL; expected postgresql://user:password@host:5432/dbname"
         ) from None
@@ -39,6 +41,10 @@ def normalise_database_url(raw: str | URL) -> URL:
         )
     if not url.database:
         raise ValueError("names no database; add it after the host, e.g. .../dbname")
+    if "@" in (url.host or ""):
+        # The first "@" ended the password, and the rest of the password became the host,
+        # which every "cannot connect" message would then print.
+        raise ValueError("has an '@' in its password or user name: write it as %40")
     return url.set(drivername="postgresql+asyncpg")
 
 
@@ -50,6 +56,8 @@ class Settings(BaseSettings):
         # `repr(settings)` (and so every log line and traceback that shows it) masks the password,
         # because sqlalchemy's URL masks it in its own repr.
         arbitrary_types_allowed=True,
+        # A rejected value is not repeated in the error: a DATABASE_URL holds a password.
+        hide_input_in_errors=True,
     )
 
     # NoDecode: the environment holds a plain string, not JSON.
@@ -87,11 +95,20 @@ class Settings(BaseSettings):
         default=30_000,
         description="server-side limit for any one statement the app runs (0: none)",
     )
-    echo_sql: bool = Field(default=False, description="log every SQL statement")
+    echo_sql: bool = Field(
+        default=False, description="log every SQL statement (without its parameters)"
+    )
     schema_min_revision: str = Field(
         default="",
         description="/health/ready is 503 until the database has this revision (empty: the "
         "code's head); an older one only for a release written to work on that older schema",
+    )
+
+    # --- requests ----------------------------------------------------------------------------
+    # A user is well under 2 kB of JSON; the limit bounds the memory and CPU one request takes.
+    max_request_body_bytes: PositiveInt = Field(
+        default=1_048_576,
+        description="largest request body accepted, in bytes; a larger one gets 413 unread",
     )
 
     # --- start-up (entrypoint.sh, app.schema.startup) ------------------------------------------
@@ -168,5 +185,6 @@ def exit_with(message: str, status: int = 2) -> NoReturn:
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings; tests build their own `Settings` and pass them in instead."""
-    return Settings()
+    """The process-wide settings (uvicorn's factory call ends in one line on a mistake, as the
+    other programs do); tests build their own `Settings` and pass them in instead."""
+    return load_or_exit()

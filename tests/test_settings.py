@@ -49,6 +49,8 @@ def test_the_password_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
         ("mysql://root@localhost/app", "uses scheme 'mysql'"),
         ("postgresql://postgres@localhost", "names no database"),
         ("not a url", "is not a database URL"),
+        ("postgresql://ann:pw/app", "is not a database URL"),
+        ("postgresql://ann:p@ss@localhost/app", "write it as %40"),
     ],
 )
 def test_a_wrong_url_is_refused_with_the_reason(

@@ -49,10 +49,10 @@ async def ready(request: Request) -> Readiness | JSONResponse:
         # Bounded: a probe that hangs is worse than one that fails.
         async with asyncio.timeout(READY_CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
             heads = await database_heads(connection)
-    except Exception as exc:  # any failure means "not ready"; the reason says which
-        return _unavailable(
-            Readiness(status="unavailable", reason=f"database unreachable: {_describe(exc)}")
-        )
+    except Exception as exc:  # any failure means "not ready"
+        # The driver's message names hosts, ports and roles: for the log, not for a public body.
+        log.warning("readiness check failed: database unreachable: %s", _describe(exc))
+        return _unavailable(Readiness(status="unavailable", reason="database unreachable"))
     readiness = Readiness(
         status="ok",
         database_revision=", ".join(sorted(heads)) or None,
@@ -60,12 +60,12 @@ async def ready(request: Request) -> Readiness | JSONResponse:
     )
     if (problem := requirement.problem(heads)) is not None:
         readiness.status, readiness.reason = "unavailable", f"{problem}: run alembic upgrade head"
+        log.warning("readiness check failed: %s", readiness.reason)
         return _unavailable(readiness)
     return readiness
 
 
 def _unavailable(readiness: Readiness) -> JSONResponse:
-    log.warning("readiness check failed: %s", readiness.reason)
     return JSONResponse(readiness.model_dump(), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 

@@ -105,7 +105,10 @@ async def single_runner(engine: AsyncEngine, settings: Settings) -> AsyncIterato
             if waited >= next_report:
                 holder = await connection.scalar(
                     text(
+                        # pg_locks shows every database's locks; the runner lock is per database.
                         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND database = (SELECT oid FROM pg_database "
+                        "WHERE datname = current_database()) "
                         "AND ((classid::bigint << 32) | objid::bigint) = :key"
                     ),
                     {"key": RUNNER_LOCK_KEY},

@@ -4,10 +4,14 @@ Every test makes its own users, with a `token` in their emails and names, and fi
 by id or by name: the database may hold any other rows (tests/api/conftest.py).
 """
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
 import pytest
+
+JSON = {"content-type": "application/json"}
 
 
 async def create(client: httpx.AsyncClient, email: str, name: str = "Ann") -> dict[str, Any]:
@@ -55,9 +59,8 @@ async def test_duplicate_email_is_409_and_keeps_the_first(
     )
 
     assert response.status_code == 409
-    assert response.json() == {
-        "detail": f"Conflict: Key (email)=(cat-{token}@example.com) already exists."
-    }
+    # Names the field, and never the value: PostgreSQL's own DETAIL would quote the email.
+    assert response.json() == {"detail": "Conflict: the email is already taken."}
     assert (await client.get(f"/users/{first['id']}")).json() == first
     assert await named(client, f"Impostor {token}") == []
 
@@ -81,7 +84,16 @@ async def test_missing_user_is_404(client: httpx.AsyncClient, token: str) -> Non
         ({"full_name": "No Email"}, "email", "Field required"),
         ({"email": "dan@example.com"}, "full_name", "Field required"),
         ({"email": "not-an-email", "full_name": "Dan"}, "email", "not a valid email address"),
-        ({"email": "dan@example.com", "full_name": "   "}, "full_name", "at least 1 character"),
+        ({"email": "dan@example.com", "full_name": ""}, "full_name", "at least 1 character"),
+        ({"email": "dan@example.com", "full_name": "   "}, "full_name", "other than whitespace"),
+        ({"email": "dan@example.com", "full_name": "Dan\x00"}, "full_name", "U+0000"),
+        ({"email": "dan\x00@example.com", "full_name": "Dan"}, "email", "U+0000"),
+        ({"email": "dan@example.test", "full_name": "Dan"}, "email", "special-use"),
+        (
+            {"email": "d" * 64 + "@" + "e" * 187 + ".com", "full_name": "Dan"},
+            "email",
+            "at most 254",
+        ),
         ({"email": "dan@example.com", "full_name": 42}, "full_name", "valid string"),
         ({"email": "dan@example.com", "full_name": "x" * 201}, "full_name", "at most 200"),
         ({"email": "dan@example.com", "full_name": "Dan", "role": "owner"}, "role", "'member'"),
@@ -97,6 +109,101 @@ async def test_bad_create_input_is_422_naming_the_field(
     assert response.status_code == 422
     errors = response.json()["detail"]
     assert any(e["loc"][-1] == field and message in e["msg"] for e in errors), errors
+
+
+@pytest.mark.parametrize("field", ["email", "full_name"])
+async def test_a_lone_surrogate_is_422_naming_the_field(
+    client: httpx.AsyncClient, token: str, field: str
+) -> None:
+    """JSON may escape half of a surrogate pair ("\\ud800"), which no UTF-8 text can hold."""
+    body = {"email": f"sur-{token}@example.com", "full_name": f"Sur {token}"}
+    raw = json.dumps(body).replace(f'"{body[field]}"', f'"{body[field][:3]}\\ud800"')
+
+    response = await client.post("/users", content=raw, headers=JSON)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+    assert "lone surrogate" in response.json()["detail"][0]["msg"]
+
+
+async def test_a_422_names_the_field_without_echoing_the_input(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    huge = "x" * 100_000
+
+    response = await client.post(
+        "/users", json={"email": f"big-{token}@example.com", "full_name": huge, huge: 1}
+    )
+
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    issues = response.json()["detail"]
+    assert [issue["type"] for issue in issues] == ["string_too_long", "extra_forbidden"]
+    assert all("input" not in issue for issue in issues)
+
+
+async def test_a_bad_patch_changes_nothing(client: httpx.AsyncClient, token: str) -> None:
+    created = await create(client, f"pat-{token}@example.com", f"Pat {token}")
+
+    for body in ({"full_name": "Pat\x00"}, {"email": "not-an-email"}, {"role": "owner"}):
+        response = await client.patch(f"/users/{created['id']}", json=body)
+        assert response.status_code == 422, body
+
+    assert (await client.get(f"/users/{created['id']}")).json() == created
+
+
+async def test_an_empty_patch_changes_nothing(client: httpx.AsyncClient, token: str) -> None:
+    created = await create(client, f"nil-{token}@example.com", f"Nil {token}")
+
+    response = await client.patch(f"/users/{created['id']}", json={})
+
+    assert (response.status_code, response.json()) == (200, created)
+
+
+BIGINT_MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize("user_id", [BIGINT_MAX + 1, -(2**63) - 1, 10**30, 0])
+async def test_an_id_outside_bigint_is_422_on_every_route(
+    client: httpx.AsyncClient, user_id: int
+) -> None:
+    for response in (
+        await client.get(f"/users/{user_id}"),
+        await client.patch(f"/users/{user_id}", json={"full_name": "X"}),
+        await client.delete(f"/users/{user_id}"),
+    ):
+        assert response.status_code == 422, response.request
+        assert response.json()["detail"][0]["loc"] == ["path", "user_id"]
+
+
+async def test_the_largest_id_is_just_missing(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/users/{BIGINT_MAX}")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"after_id": BIGINT_MAX + 1}, "after_id"),
+        ({"after_id": -1}, "after_id"),
+        ({"full_name": "Ann\x00"}, "full_name"),
+        ({"full_name": "   "}, "full_name"),
+    ],
+)
+async def test_a_bad_filter_is_422(
+    client: httpx.AsyncClient, params: dict[str, str | int], name: str
+) -> None:
+    response = await client.get("/users", params=params)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", name]
+
+
+async def test_the_last_page_after_the_largest_id_is_empty(client: httpx.AsyncClient) -> None:
+    response = await client.get("/users", params={"after_id": BIGINT_MAX})
+
+    assert response.json() == {"items": [], "next_after_id": None}
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
@@ -245,3 +352,25 @@ async def test_filter_by_full_name_pages_in_id_order(client: httpx.AsyncClient, 
 
     assert [u["id"] for u in first["items"] + rest["items"]] == [t["id"] for t in twins]
     assert rest["next_after_id"] is None
+
+
+async def test_concurrent_changes_and_deletes_of_one_row_never_fail(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    """PATCHes and DELETEs of the same user at the same moment: each is applied whole or finds
+    the user gone, never a 500."""
+    for round_ in range(5):
+        user = await create(client, f"race{round_}-{token}@example.com", f"Race {token}")
+        path = f"/users/{user['id']}"
+        requests = [
+            *(client.patch(path, json={"full_name": f"Race {i} {token}"}) for i in range(6)),
+            *(client.patch(path, json={"role": "admin"}) for _ in range(2)),
+            *(client.delete(path) for _ in range(3)),
+        ]
+
+        responses = await asyncio.gather(*requests)
+
+        patches, deletes = responses[:8], responses[8:]
+        assert {r.status_code for r in patches} <= {200, 404}, [r.text for r in patches]
+        assert sorted(r.status_code for r in deletes) == [204, 404, 404]
+        assert (await client.get(path)).status_code == 404
